@@ -1,0 +1,37 @@
+# Two commands are all you need: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint eval bench kb clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c "import sys; assert sys.version_info >= (3, 11), sys.version" || { echo "Python 3.11 or newer is needed"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+## run: the Telegram bot if BOT_TOKEN is set, otherwise the terminal chat
+run: $(STAMP)
+	@$(BIN)/python -m bot
+
+## test: lint, type check, knowledge check and the test suite
+test: $(STAMP)
+	$(BIN)/ruff check bot tests benchmarks
+	$(BIN)/ruff format --check bot tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/python -m bot kb check
+	$(BIN)/python -m pytest
+
+## eval: answer quality on the public question set
+eval: $(STAMP)
+	$(BIN)/python -m bot eval ../shared/eval/questions.jsonl
+
+## bench: speed and memory figures
+bench: $(STAMP)
+	$(BIN)/python benchmarks/answer_speed.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

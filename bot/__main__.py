@@ -1,0 +1,161 @@
+"""Command line: `python -m bot [run|chat|ask|eval|kb check]`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from bot.answers import Answer, AnswerService
+from bot.config import ConfigError, Settings, load_settings
+from bot.knowledge import KnowledgeBase, KnowledgeError, load
+from bot.render import to_plain
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="Netzwerk-Coach: networking on XING and LinkedIn. Without a command: the "
+        "Telegram bot if BOT_TOKEN is set, otherwise the terminal chat.",
+    )
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the Telegram bot (needs BOT_TOKEN)")
+    sub.add_parser("chat", help="chat in the terminal (checklist progress in BOT_DB_PATH)")
+    ask = sub.add_parser("ask", help="answer one question, or one per stdin line")
+    ask.add_argument("question", nargs="*", help="the question; omitted: read stdin lines")
+    ask.add_argument("--json", action="store_true", help="one JSON object per question")
+    ask.add_argument("--lang", choices=["de", "en"], help="answer language (default: detect)")
+    evaluate = sub.add_parser("eval", help="evaluate against a labelled JSONL file")
+    evaluate.add_argument("file", type=Path)
+    evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
+    kb = sub.add_parser("kb", help="knowledge base tools")
+    kb.add_argument("action", choices=["check"])
+    return parser
+
+
+def _answer_json(answer: Answer) -> str:
+    return json.dumps(
+        {
+            "q": answer.question,
+            "lang": answer.lang,
+            "outcome": answer.outcome,
+            "answer": to_plain(answer.reply),
+            "match": (
+                {"id": answer.match.entry.id, "score": answer.match.score} if answer.match else None
+            ),
+            "alternatives": [
+                {"id": s.entry.id, "title": s.entry.text(answer.lang).title, "score": s.score}
+                for s in answer.alternatives
+            ],
+        },
+        ensure_ascii=False,
+    )
+
+
+def cmd_ask(
+    service: AnswerService, questions: Iterable[str], as_json: bool, lang: str | None, out: TextIO
+) -> int:
+    for question in questions:
+        question = question.rstrip("\r\n")
+        if not question.strip():
+            continue
+        answer = service.ask(question, lang="en" if lang == "en" else "de" if lang else None)
+        if as_json:
+            out.write(_answer_json(answer) + "\n")
+        else:
+            out.write(to_plain(answer.reply) + "\n\n")
+        out.flush()
+    return 0
+
+
+def cmd_eval(service: AnswerService, path: Path, as_json: bool, out: TextIO) -> int:
+    from bot.evaluation import evaluate, load_cases, policy_summary
+
+    report = evaluate(service, load_cases(path))
+    if as_json:
+        out.write(report.to_json() + "\n")
+    else:
+        out.write(f"Policy: {policy_summary(service.policy)}\n")
+        out.write(report.to_text() + "\n")
+    return 0
+
+
+def cmd_kb_check(kb: KnowledgeBase, service: AnswerService, out: TextIO) -> int:
+    from bot.kbcheck import near_duplicates
+
+    phrasings = sum(len(e.de.phrasings) + len(e.en.phrasings) for e in kb.entries)
+    updates = sum(len(e.updates) for e in kb.entries)
+    out.write(
+        f"Knowledge base OK: {len(kb.entries)} entries, {phrasings} phrasings, "
+        f"{updates} dated updates, {len(kb.compare)} compare topics, "
+        f"{len(kb.checklist)} checklist items, {len(kb.ui.de)} UI texts per language, "
+        f"{len(service.matcher.analyzer.vocab)} terms\n"
+    )
+    pairs = near_duplicates(kb, service.matcher)
+    if not pairs:
+        out.write("No near-duplicate phrasings across entries.\n")
+        return 0
+    out.write(
+        f"{len(pairs)} near-duplicate phrasing pair(s) across entries (make the matcher flip):\n"
+    )
+    for pair in pairs:
+        out.write(f"  {pair.score:5.1f}  {pair.left_id}: {pair.left!r}\n")
+        out.write(f"         {pair.right_id}: {pair.right!r}\n")
+    return 1
+
+
+async def _chat(settings: Settings, service: AnswerService) -> int:
+    from bot.coach import Coach
+    from bot.storage import Repository
+    from bot.terminal import chat
+
+    repo = await Repository.open(settings.db_path)
+    try:
+        coach = Coach(
+            service,
+            repo,
+            default_language=settings.default_language,
+            admin_ids=settings.admin_ids,
+            timezone=settings.zone,
+        )
+        await chat(coach, sys.stdin, sys.stdout)
+    finally:
+        await repo.close()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        kb = load()
+    except (ConfigError, KnowledgeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    command = args.command
+    if command is None:
+        command = "run" if settings.token else "chat"
+    service = AnswerService(kb)
+    if command == "ask":
+        questions = [" ".join(args.question)] if args.question else sys.stdin
+        return cmd_ask(service, questions, args.json, args.lang, sys.stdout)
+    if command == "eval":
+        try:
+            return cmd_eval(service, args.file, args.json, sys.stdout)
+        except (OSError, KnowledgeError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    if command == "kb":
+        return cmd_kb_check(kb, service, sys.stdout)
+    if command == "chat":
+        return asyncio.run(_chat(settings, service))
+    print("error: the Telegram front door is not built yet; use `chat`", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,304 @@
+"""The bot's brain: commands, questions and button presses in, Replies out; no transport."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from rapidfuzz import fuzz, process
+
+from bot.answers import AnswerService
+from bot.knowledge import KnowledgeBase, Lang
+from bot.render import to_plain
+from bot.reply import Action, ActionKind, Block, Button, Reply
+from bot.storage import Repository
+from bot.text import fold
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class UserRef:
+    """Who is talking: an id and the client's language code, if any."""
+
+    id: int
+    language_code: str | None = None
+
+
+# Command names (English) and their German aliases; both front doors route through this.
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "start": (),
+    "help": ("hilfe",),
+    "topics": ("themen",),
+    "compare": ("vergleich",),
+    "checklist": ("checkliste",),
+    "settings": ("einstellungen",),
+    "stats": (),
+}
+_ALIASES = {alias: name for name, aliases in COMMANDS.items() for alias in (name, *aliases)}
+
+
+def canonical_command(name: str) -> str | None:
+    """The command a typed name or alias stands for ("/Hilfe@bot" -> "help"), if any."""
+    return _ALIASES.get(name.lstrip("/").split("@", 1)[0].lower())
+
+
+class Coach:
+    """One instance serves every user of every front door."""
+
+    def __init__(
+        self,
+        answers: AnswerService,
+        repo: Repository,
+        *,
+        default_language: Lang = "de",
+        admin_ids: frozenset[int] = frozenset(),
+        timezone: ZoneInfo | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.answers = answers
+        self.kb: KnowledgeBase = answers.kb
+        self.repo = repo
+        self.default_language = default_language
+        self.admin_ids = admin_ids
+        self.timezone = timezone or ZoneInfo("Europe/Berlin")
+        self.clock = clock
+        self._compare_choices = {
+            topic.id: fold(" ".join([topic.de.title, topic.en.title, *topic.keywords]))
+            for topic in self.kb.compare
+        }
+
+    async def language(self, user: UserRef) -> Lang:
+        """The user's setting, else their client's language (en* English), else the default."""
+        record = await self.repo.touch_user(user.id, user.language_code, self.clock())
+        if record.language is not None:
+            return record.language
+        code = record.language_code or user.language_code
+        if code:
+            return "en" if code.lower().startswith("en") else "de"
+        return self.default_language
+
+    def _ui(self, lang: Lang, key: str, **values: object) -> str:
+        return self.kb.ui.get(lang, key, **values)
+
+    async def command(self, user: UserRef, name: str, args: str = "") -> Reply:
+        """Run a command by its canonical name; unknown names get a friendly pointer."""
+        if name == "start":
+            return await self.start(user)
+        if name == "help":
+            return await self.help(user)
+        if name == "topics":
+            return await self.topics(user)
+        if name == "compare":
+            return await self.compare(user, args)
+        if name == "checklist":
+            return await self.checklist(user)
+        if name == "settings":
+            return await self.settings(user)
+        if name == "stats":
+            return await self.stats(user)
+        return await self.unknown_command(user)
+
+    async def start(self, user: UserRef) -> Reply:
+        lang = await self.language(user)
+        return Reply((Block(self._ui(lang, "start")),), self.answers.main_buttons(lang))
+
+    async def help(self, user: UserRef) -> Reply:
+        lang = await self.language(user)
+        return Reply((Block(self._ui(lang, "help")),), self.answers.main_buttons(lang))
+
+    async def unknown_command(self, user: UserRef) -> Reply:
+        lang = await self.language(user)
+        return Reply((Block(self._ui(lang, "unknown_command")),), self.answers.main_buttons(lang))
+
+    async def non_text(self, user: UserRef) -> Reply:
+        lang = await self.language(user)
+        return Reply((Block(self._ui(lang, "non_text")),), self.answers.main_buttons(lang))
+
+    async def topics(self, user: UserRef) -> Reply:
+        lang = await self.language(user)
+        buttons = tuple((self.answers.entry_button(lang, e),) for e in self.kb.entries)
+        return Reply((Block(self._ui(lang, "topics")),), buttons)
+
+    async def question(self, user: UserRef, text: str) -> Reply:
+        """Answer free text in the question's language, falling back to the user's."""
+        answer = self.answers.ask(text, fallback=await self.language(user))
+        match = answer.match
+        await self.repo.log_question(
+            user.id,
+            text,
+            answer.lang,
+            answer.outcome,
+            match.entry.id if match else None,
+            match.score if match else None,
+            self.clock(),
+        )
+        return answer.reply
+
+    async def compare(self, user: UserRef, words: str = "") -> Reply:
+        """Without words a topic menu; with words the best-matching topic side by side."""
+        lang = await self.language(user)
+        if not fold(words):
+            return Reply((Block(self._ui(lang, "compare_menu")),), self._compare_menu(lang))
+        best = process.extractOne(
+            fold(words),
+            self._compare_choices,
+            scorer=fuzz.token_set_ratio,
+            processor=None,
+            score_cutoff=60,
+        )
+        if best is None:
+            return Reply((Block(self._ui(lang, "compare_unknown")),), self._compare_menu(lang))
+        return self.compare_topic(lang, best[2])
+
+    def _compare_menu(self, lang: Lang) -> tuple[tuple[Button, ...], ...]:
+        return tuple(
+            (Button(topic.text(lang).title, Action(ActionKind.COMPARE, topic.id)),)
+            for topic in self.kb.compare
+        )
+
+    def compare_topic(self, lang: Lang, topic_id: str) -> Reply:
+        topic = self.kb.compare_topic(topic_id)
+        if topic is None:
+            return Reply((Block(self._ui(lang, "compare_unknown")),), self._compare_menu(lang))
+        text = topic.text(lang)
+        blocks = (
+            Block(f"XING vs. LinkedIn: {text.title}", "title"),
+            Block("XING", "title"),
+            Block(text.xing),
+            Block("LinkedIn", "title"),
+            Block(text.linkedin),
+            Block(f"{self._ui(lang, 'compare_verdict')}: {text.verdict}", "note"),
+        )
+        buttons = tuple(
+            (self.answers.entry_button(lang, entry),)
+            for entry in (self.kb.entry(ref) for ref in topic.entries[:3])
+            if entry is not None
+        )
+        return Reply(blocks, buttons)
+
+    async def checklist(self, user: UserRef, *, edit: bool = False) -> Reply:
+        """The checklist with marks and N/M progress; each item is a toggle button."""
+        lang = await self.language(user)
+        done = await self.repo.checklist_done(user.id)
+        items = self.kb.checklist
+        count = sum(item.id in done for item in items)
+        blocks = [
+            Block(self._ui(lang, "checklist_title"), "title"),
+            Block(self._ui(lang, "checklist_progress", done=count, total=len(items))),
+        ]
+        for item in items:
+            mark = "✅" if item.id in done else "⬜"
+            blocks.append(Block(f"{mark} {item.text(lang)}"))
+        closing = "checklist_done_all" if count == len(items) else "checklist_hint"
+        blocks.append(Block(self._ui(lang, closing), "note"))
+        buttons = tuple(
+            (
+                Button(
+                    f"{'✅' if item.id in done else '⬜'} {_short(item.text(lang))}",
+                    Action(ActionKind.CHECK, item.id),
+                ),
+            )
+            for item in items
+        )
+        return Reply(tuple(blocks), buttons, edit=edit)
+
+    async def toggle(self, user: UserRef, item_id: str) -> Reply:
+        lang = await self.language(user)
+        if self.kb.checklist_item(item_id) is None:
+            reply = await self.checklist(user)
+            return Reply(reply.blocks, reply.buttons, notice=self._ui(lang, "checklist_unknown"))
+        done = item_id in await self.repo.checklist_done(user.id)
+        await self.repo.set_checklist_item(user.id, item_id, not done, self.clock())
+        return await self.checklist(user, edit=True)
+
+    async def settings(self, user: UserRef) -> Reply:
+        lang = await self.language(user)
+        record = await self.repo.user(user.id)
+        current = (
+            self.kb.ui.get(record.language, "language_name")
+            if record and record.language
+            else self._ui(lang, "language_auto")
+        )
+        return Reply(
+            (Block(self._ui(lang, "settings", language=current)),),
+            (
+                (
+                    Button(self._ui(lang, "button_language_de"), Action(ActionKind.LANGUAGE, "de")),
+                    Button(self._ui(lang, "button_language_en"), Action(ActionKind.LANGUAGE, "en")),
+                    Button(
+                        self._ui(lang, "button_language_auto"), Action(ActionKind.LANGUAGE, "auto")
+                    ),
+                ),
+            ),
+        )
+
+    async def set_language(self, user: UserRef, choice: str) -> Reply:
+        language: Lang | None = "de" if choice == "de" else "en" if choice == "en" else None
+        await self.repo.touch_user(user.id, user.language_code, self.clock())
+        await self.repo.set_language(user.id, language)
+        lang = await self.language(user)
+        name = self._ui(lang, "language_name") if language else self._ui(lang, "language_auto")
+        return Reply((Block(self._ui(lang, "settings_saved", language=name)),), edit=True)
+
+    async def stats(self, user: UserRef) -> Reply:
+        lang = await self.language(user)
+        if user.id not in self.admin_ids:
+            return Reply((Block(self._ui(lang, "not_allowed")),))
+        now = self.clock()
+        local = now.astimezone(self.timezone)
+        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        stats = await self.repo.stats(now, midnight)
+        unanswered = "\n".join(f"{times}× {text[:80]}" for text, times in stats.unanswered)
+        rate = stats.decline_rate_week
+        text = self._ui(
+            lang,
+            "stats",
+            users=stats.users,
+            today=stats.questions_today,
+            week=stats.questions_week,
+            decline_rate="–" if rate is None else f"{100 * rate:.0f} %",
+            unanswered=unanswered or self._ui(lang, "stats_none"),
+        )
+        return Reply((Block(text),))
+
+    async def press(self, user: UserRef, action: Action | None) -> Reply:
+        """A button press; None stands for data that is stale, forged or from an old version."""
+        lang = await self.language(user)
+        if action is None:
+            return Reply((), notice=self._ui(lang, "stale_button"))
+        kind = action.kind
+        if kind is ActionKind.ENTRY:
+            entry = self.kb.entry(action.arg)
+            if entry is None:
+                return Reply((), notice=self._ui(lang, "stale_button"))
+            return self.answers.entries_reply(lang, [entry])
+        if kind is ActionKind.COMPARE:
+            return self.compare_topic(lang, action.arg)
+        if kind is ActionKind.COMPARE_MENU:
+            return await self.compare(user)
+        if kind is ActionKind.TOPICS:
+            return await self.topics(user)
+        if kind is ActionKind.CHECKLIST:
+            return await self.checklist(user)
+        if kind is ActionKind.CHECK:
+            return await self.toggle(user, action.arg)
+        if kind is ActionKind.LANGUAGE:
+            return await self.set_language(user, action.arg)
+        return await self.help(user)
+
+
+def _short(text: str, limit: int = 48) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def reply_text(reply: Reply) -> str:
+    """Plain text of a reply, notice included (for the terminal and tests)."""
+    text = to_plain(reply)
+    return f"{reply.notice}\n{text}".strip() if reply.notice else text

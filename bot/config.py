@@ -1,0 +1,111 @@
+"""Configuration from environment variables, validated once at start."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from bot.knowledge import Lang
+
+TELEGRAM_API = "https://api.telegram.org"
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    token: SecretStr | None = Field(default=None, alias="BOT_TOKEN")
+    api_base_url: str = Field(default=TELEGRAM_API, alias="BOT_API_BASE_URL")
+    db_path: Path = Field(default=Path("data/bot.sqlite3"), alias="BOT_DB_PATH")
+    admin_ids: frozenset[int] = Field(default=frozenset(), alias="BOT_ADMIN_IDS")
+    default_language: Lang = Field(default="de", alias="BOT_DEFAULT_LANGUAGE")
+    timezone: str = Field(default="Europe/Berlin", alias="BOT_TIMEZONE")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", alias="BOT_LOG_LEVEL"
+    )
+
+    @field_validator("token", mode="before")
+    @classmethod
+    def _token(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip() or None
+            # A Telegram token is "<bot id>:<secret>"; catch pasted quotes or URLs early.
+            if value is not None and (":" not in value or " " in value or "/" in value):
+                raise ValueError("must look like 123456:ABC-DEF... (the token from @BotFather)")
+        return value
+
+    @field_validator("api_base_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part for part in value.replace(";", ",").split(",") if part.strip()]
+        return value
+
+    @field_validator("default_language", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}, e.g. Europe/Berlin") from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def bot_base_url(self) -> str:
+        """The URL python-telegram-bot appends the token to."""
+        return (
+            self.api_base_url if self.api_base_url.endswith("/bot") else self.api_base_url + "/bot"
+        )
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings from `environ` (default: the process environment); empty values mean default."""
+    source = os.environ if environ is None else environ
+    values = {key: value for key, value in source.items() if key.startswith("BOT_") and value != ""}
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = error["loc"][0] if error["loc"] else "?"
+            name = _alias(str(field))
+            # Never echo the offending value: for BOT_TOKEN it would leak the secret.
+            problems.append(f"{name}: {error['msg']}")
+        raise ConfigError("invalid configuration: " + "; ".join(problems)) from None
+
+
+def _alias(field: str) -> str:
+    for name, info in Settings.model_fields.items():
+        if field in (name, info.alias):
+            return info.alias or name
+    return field

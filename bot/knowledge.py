@@ -1,0 +1,262 @@
+"""The knowledge base: TOML files in `knowledge/` loaded into validated pydantic models."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, ValidationError
+
+Lang = Literal["de", "en"]
+LANGS: tuple[Lang, ...] = ("de", "en")
+Platform = Literal["xing", "linkedin"]
+Confidence = Literal["H", "M", "L"]
+
+DEFAULT_DIR = Path(__file__).resolve().parent.parent / "knowledge"
+MIN_PHRASINGS = 6
+
+Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=40)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class KnowledgeError(Exception):
+    """A knowledge file is missing, unparsable or inconsistent; the message names where."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EntryText(_Model):
+    title: Text
+    answer: Text
+    phrasings: list[Text] = Field(min_length=MIN_PHRASINGS)
+
+
+class Update(_Model):
+    year: Text
+    confidence: Confidence
+    de: Text
+    en: Text
+
+    def text(self, lang: Lang) -> str:
+        return self.de if lang == "de" else self.en
+
+
+class Entry(_Model):
+    id: Id
+    platforms: list[Platform] = Field(min_length=1)
+    twin: Id | None = None
+    related: list[Id] = []
+    compare: Id | None = None
+    keywords: list[Text] = []
+    source: Literal["article", "updates"]
+    de: EntryText
+    en: EntryText
+    updates: list[Update] = []
+
+    def text(self, lang: Lang) -> EntryText:
+        return self.de if lang == "de" else self.en
+
+
+class CompareText(_Model):
+    title: Text
+    xing: Text
+    linkedin: Text
+    verdict: Text
+
+
+class CompareTopic(_Model):
+    id: Id
+    entries: list[Id] = Field(min_length=1)
+    keywords: list[Text] = []
+    de: CompareText
+    en: CompareText
+
+    def text(self, lang: Lang) -> CompareText:
+        return self.de if lang == "de" else self.en
+
+
+class ItemText(_Model):
+    text: Text
+
+
+class ChecklistItem(_Model):
+    id: Id
+    entry: Id
+    platform: Platform | None = None
+    de: ItemText
+    en: ItemText
+
+    def text(self, lang: Lang) -> str:
+        return (self.de if lang == "de" else self.en).text
+
+
+class Stopwords(_Model):
+    de: list[Text]
+    en: list[Text]
+
+
+class Lexicon(_Model):
+    stopwords: Stopwords
+    synonyms: dict[str, Text]
+
+
+class SmalltalkIntent(_Model):
+    id: Id
+    reply: Text
+    phrases: list[Text] = Field(min_length=1)
+
+
+class UiTexts(_Model):
+    de: dict[str, str]
+    en: dict[str, str]
+    smalltalk: list[SmalltalkIntent]
+
+    def get(self, lang: Lang, key: str, **values: object) -> str:
+        """The UI text `key` in `lang`, with placeholders filled."""
+        text = (self.de if lang == "de" else self.en)[key]
+        return text.format(**values) if values else text
+
+
+class KnowledgeBase(_Model):
+    entries: list[Entry]
+    compare: list[CompareTopic]
+    checklist: list[ChecklistItem]
+    lexicon: Lexicon
+    ui: UiTexts
+
+    _entries: dict[str, Entry] = PrivateAttr()
+    _compare: dict[str, CompareTopic] = PrivateAttr()
+    _checklist: dict[str, ChecklistItem] = PrivateAttr()
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._entries = {entry.id: entry for entry in self.entries}
+        self._compare = {topic.id: topic for topic in self.compare}
+        self._checklist = {item.id: item for item in self.checklist}
+
+    def entry(self, entry_id: str) -> Entry | None:
+        return self._entries.get(entry_id)
+
+    def compare_topic(self, topic_id: str) -> CompareTopic | None:
+        return self._compare.get(topic_id)
+
+    def checklist_item(self, item_id: str) -> ChecklistItem | None:
+        return self._checklist.get(item_id)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise KnowledgeError(f"{path}: file is missing") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise KnowledgeError(f"{path}: not valid TOML: {exc}") from None
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        parts.append(f"{where}: {error['msg']}")
+    return "; ".join(parts)
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _validate_list(path: Path, key: str, kind: str, model: type[_M], raw: Any) -> list[_M]:
+    if not isinstance(raw, list) or not raw:
+        raise KnowledgeError(f"{path}: needs at least one [[{key}]] table")
+    items = []
+    for number, item in enumerate(raw, start=1):
+        label = item.get("id") if isinstance(item, dict) else None
+        name = f"{kind} {label!r}" if label else f"{kind} #{number}"
+        try:
+            items.append(model.model_validate(item))
+        except ValidationError as exc:
+            raise KnowledgeError(f"{path}: {name}: {_describe(exc)}") from None
+    return items
+
+
+def _validate(path: Path, name: str, model: type[_M], raw: Any) -> _M:
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise KnowledgeError(f"{path}: {name}: {_describe(exc)}") from None
+
+
+def load(directory: Path = DEFAULT_DIR) -> KnowledgeBase:
+    """Load and cross-check every knowledge file; raise KnowledgeError naming the fault."""
+    files = {
+        name: directory / f"{name}.toml"
+        for name in ("entries", "compare", "checklist", "lexicon", "ui")
+    }
+    raw = {name: _read_toml(path) for name, path in files.items()}
+    entries = _validate_list(files["entries"], "entry", "entry", Entry, raw["entries"].get("entry"))
+    compare = _validate_list(
+        files["compare"], "topic", "topic", CompareTopic, raw["compare"].get("topic")
+    )
+    checklist = _validate_list(
+        files["checklist"], "item", "item", ChecklistItem, raw["checklist"].get("item")
+    )
+    lexicon = _validate(files["lexicon"], "lexicon", Lexicon, raw["lexicon"])
+    ui = _validate(files["ui"], "ui", UiTexts, raw["ui"])
+    kb = KnowledgeBase(
+        entries=entries, compare=compare, checklist=checklist, lexicon=lexicon, ui=ui
+    )
+    problems = list(_cross_check(kb))
+    if problems:
+        raise KnowledgeError(f"{directory}: " + "; ".join(problems))
+    return kb
+
+
+def _duplicates(ids: list[str]) -> set[str]:
+    seen: set[str] = set()
+    return {item for item in ids if item in seen or seen.add(item)}  # type: ignore[func-returns-value]
+
+
+def _cross_check(kb: KnowledgeBase) -> Iterator[str]:
+    """Yield every reference between files that does not resolve."""
+    entry_ids = {entry.id for entry in kb.entries}
+    topic_ids = {topic.id for topic in kb.compare}
+    for label, ids in (
+        ("entries.toml: entry", [e.id for e in kb.entries]),
+        ("compare.toml: topic", [t.id for t in kb.compare]),
+        ("checklist.toml: item", [i.id for i in kb.checklist]),
+    ):
+        for dup in sorted(_duplicates(ids)):
+            yield f"{label} {dup!r}: id is used twice"
+    for entry in kb.entries:
+        where = f"entries.toml: entry {entry.id!r}"
+        for ref in entry.related:
+            if ref not in entry_ids or ref == entry.id:
+                yield f"{where}: related: {ref!r} is not another entry"
+        if entry.compare is not None and entry.compare not in topic_ids:
+            yield f"{where}: compare: {entry.compare!r} is not a compare topic"
+        if entry.twin is not None:
+            twin = kb.entry(entry.twin)
+            if twin is None:
+                yield f"{where}: twin: {entry.twin!r} is not an entry"
+            elif twin.twin != entry.id:
+                yield f"{where}: twin: {entry.twin!r} does not name {entry.id!r} back"
+            elif set(twin.platforms) & set(entry.platforms):
+                yield f"{where}: twin: {entry.twin!r} must be about the other platform"
+        if entry.source == "updates" and not entry.updates:
+            yield f"{where}: updates: an entry sourced from updates needs at least one update"
+    for topic in kb.compare:
+        for ref in topic.entries:
+            if ref not in entry_ids:
+                yield f"compare.toml: topic {topic.id!r}: entries: {ref!r} is not an entry"
+    for item in kb.checklist:
+        if item.entry not in entry_ids:
+            yield f"checklist.toml: item {item.id!r}: entry: {item.entry!r} is not an entry"
+    for missing in sorted(set(kb.ui.de) ^ set(kb.ui.en)):
+        lang = "en" if missing in kb.ui.de else "de"
+        yield f"ui.toml: [{lang}]: key {missing!r} is missing"
+    for intent in kb.ui.smalltalk:
+        if intent.reply not in kb.ui.de:
+            yield f"ui.toml: smalltalk {intent.id!r}: reply: {intent.reply!r} is not a UI key"

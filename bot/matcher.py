@@ -1,0 +1,399 @@
+"""Matching free-text questions to knowledge entries.
+
+A question is reduced to weighted terms (folded, synonyms mapped to concepts, stop words
+dropped, stemmed, compounds split, typos corrected against the known vocabulary). Each entry
+is scored by how much of the question's weight it explains (coverage, via posting lists over
+all entries), scaled by how closely one of its phrasings matches (weighted term overlap plus
+rapidfuzz similarity), for the best candidates only. Words the knowledge base has never seen
+keep their weight, so a question about something else scores low and is declined.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
+
+from bot.knowledge import LANGS, Entry, Lang, Lexicon, SmalltalkIntent
+from bot.text import fold, stem, words
+
+PLATFORMS = ("xing", "linkedin")
+UNKNOWN = "?"  # prefix of a term the knowledge base has never seen
+_MIN_FUZZY_LEN = 4
+_MIN_PART = 4
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How the parts of an entry's score are mixed; chosen with `bot eval` on two sets.
+
+    score = 100 * coverage * (base + overlap + similarity parts): a question is only as well
+    answered as the share of its weight the entry explains, however close one phrasing looks.
+    """
+
+    base: float = 0.5
+    overlap: float = 0.3
+    similarity: float = 0.2
+    # How much an entry only mentioned in answer texts counts, relative to its phrasings.
+    answer_credit: float = 0.5
+    # Score factor for an entry about the other platform than the question names.
+    wrong_platform: float = 0.6
+    # Score factor for an entry none of whose defining terms (title and keywords, platform
+    # names aside) the question contains: it matched only on words it shares with others.
+    off_core: float = 0.75
+    # Weight of an unknown word, relative to the rarest known term.
+    unknown: float = 0.8
+    # A typo is corrected to a known word this many edits away (transpositions count once);
+    # one edit for words up to this length, two for longer ones.
+    one_edit_up_to: int = 8
+    candidates: int = 12
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question reduced to terms, with their weights and the platforms it names."""
+
+    text: str
+    terms: dict[str, float]
+    platforms: frozenset[str]
+    lang: Lang | None
+
+    @property
+    def unknown(self) -> list[str]:
+        return [term[1:] for term in self.terms if term.startswith(UNKNOWN)]
+
+
+@dataclass(frozen=True)
+class Scored:
+    entry: Entry
+    score: float
+
+
+@dataclass
+class _Doc:
+    terms: frozenset[str]
+    weight: float
+    text: str  # sorted terms joined, for rapidfuzz
+
+
+@dataclass
+class _Indexed:
+    entry: Entry
+    strong: set[str] = field(default_factory=set)
+    weak: set[str] = field(default_factory=set)
+    core: set[str] = field(default_factory=set)
+    docs: list[_Doc] = field(default_factory=list)
+    doc_postings: dict[str, list[int]] = field(default_factory=dict)  # term -> docs with it
+    doc_texts: list[str] = field(default_factory=list)
+    platforms: frozenset[str] = frozenset()
+    doc_weights: list[float] = field(default_factory=list)
+
+
+class Analyzer:
+    """Turns text into matching terms; learns the knowledge base's vocabulary first."""
+
+    def __init__(self, lexicon: Lexicon, one_edit_up_to: int = Weights.one_edit_up_to) -> None:
+        self.one_edit_up_to = one_edit_up_to
+        self.synonyms = lexicon.synonyms
+        self.stopwords: dict[Lang, frozenset[str]] = {
+            "de": frozenset(lexicon.stopwords.de),
+            "en": frozenset(lexicon.stopwords.en),
+        }
+        self._all_stop = self.stopwords["de"] | self.stopwords["en"]
+        self._concepts = frozenset(self.synonyms.values())
+        self.vocab: set[str] = set()
+        self.surface: dict[str, Lang | None] = {}
+        self._surface_by_lang: dict[Lang | None, list[str]] = {}
+        self._compounds: dict[str, tuple[str, ...]] = {}
+
+    def term(self, word: str) -> str | None:
+        """The term for one folded word, or None for a stop word."""
+        mapped = self.synonyms.get(word)
+        if mapped is not None:
+            return mapped
+        if word in self._all_stop:
+            return None
+        return stem(word)
+
+    def learn(self, text: str, lang: Lang | None) -> None:
+        """Add the words of a knowledge text to the vocabulary."""
+        for word in words(text):
+            known = self.surface.get(word, lang)
+            # A word seen in both languages says nothing about the language.
+            self.surface[word] = lang if known == lang else None
+            term = self.term(word)
+            if term is not None:
+                self.vocab.add(term)
+
+    def freeze(self) -> None:
+        """Finish learning: split compounds into known parts, prepare typo lookup."""
+        # Typos are corrected towards words of the question's language: "wetter" must not
+        # become "better". Synonyms and words seen in both languages serve either.
+        neutral = set(self.synonyms) | {w for w, lang in self.surface.items() if lang is None}
+        for lang in LANGS:
+            own = {w for w, seen in self.surface.items() if seen == lang} | self.stopwords[lang]
+            self._surface_by_lang[lang] = sorted(neutral | own)
+        self._surface_by_lang[None] = sorted(neutral | set(self.surface) | self._all_stop)
+        self._compounds = {}
+        for term in self.vocab:
+            parts = self._split(term)
+            if parts:
+                self._compounds[term] = parts
+
+    def _split(self, term: str) -> tuple[str, ...]:
+        """Known parts of a compound ("vernetzungsanfrag" -> "anfrag"), head last."""
+        if term in self._concepts or len(term) < 2 * _MIN_PART:
+            return ()
+        for cut in range(_MIN_PART, len(term) - _MIN_PART + 1):
+            head = self._known_part(term[cut:])
+            if head is None or head == term:
+                continue
+            modifier = term[:cut]
+            parts = [head]
+            for candidate in (modifier, modifier[:-1] if modifier.endswith("s") else ""):
+                known = self._known_part(candidate) if len(candidate) >= _MIN_PART else None
+                if known is not None:
+                    parts.insert(0, known)
+                    break
+            return tuple(parts)
+        return ()
+
+    def _known_part(self, part: str) -> str | None:
+        for candidate in (part, stem(part)):
+            if candidate in self.vocab:
+                return candidate
+            mapped = self.synonyms.get(candidate)
+            if mapped is not None:
+                return mapped
+        return None
+
+    def terms(self, text: str, *, correct: bool = True, lang: Lang | None = None) -> list[str]:
+        """Terms of `text`; unknown words come back prefixed with UNKNOWN.
+
+        With `correct`, words the vocabulary lacks are split as compounds or corrected as
+        typos towards words of `lang`.
+        """
+        return self.terms_of(words(text), correct=correct, lang=lang)
+
+    def terms_of(
+        self, folded: Sequence[str], *, correct: bool = True, lang: Lang | None = None
+    ) -> list[str]:
+        """Like `terms`, for words already folded."""
+        result: list[str] = []
+        for word in folded:
+            result.extend(self._word_terms(word, correct, lang))
+        return result
+
+    def _word_terms(self, word: str, correct: bool, lang: Lang | None) -> Iterable[str]:
+        term = self.term(word)
+        if term is None:
+            return ()
+        if term in self.vocab or not correct:
+            return (term, *self._compounds.get(term, ()))
+        parts = self._split(term)
+        if parts:
+            return parts
+        if len(word) >= _MIN_FUZZY_LEN and not word.isdigit():
+            edits = 1 if len(word) <= self.one_edit_up_to else 2
+            best = process.extractOne(
+                word, self._surface_by_lang[lang], scorer=OSA.distance, score_cutoff=edits
+            )
+            if best is not None:
+                return self._word_terms(best[0], False, lang)
+        return (UNKNOWN + term,)
+
+    def detect_language(self, text: str, folded: Sequence[str] | None = None) -> Lang | None:
+        """German or English by stop words and language-specific vocabulary; None if unsure."""
+        votes = {"de": 0.0, "en": 0.0}
+        if any(ch in text for ch in "äöüÄÖÜß"):
+            votes["de"] += 2
+        for word in words(text) if folded is None else folded:
+            for lang in LANGS:
+                if word in self.stopwords[lang]:
+                    votes[lang] += 1
+            learned = self.surface.get(word)
+            if learned is not None:
+                votes[learned] += 0.5
+        if votes["de"] == votes["en"]:
+            return None
+        return "de" if votes["de"] > votes["en"] else "en"
+
+
+class Matcher:
+    """Scores questions against all entries; built once at start and shared."""
+
+    def __init__(self, entries: Sequence[Entry], lexicon: Lexicon, weights: Weights | None = None):
+        self.weights = weights or Weights()
+        self.analyzer = Analyzer(lexicon, self.weights.one_edit_up_to)
+        for entry in entries:
+            for lang in LANGS:
+                for text in self._strong_texts(entry, lang):
+                    self.analyzer.learn(text, lang)
+                for text in self._weak_texts(entry, lang):
+                    self.analyzer.learn(text, lang)
+        self.analyzer.freeze()
+        self._index = [self._index_entry(entry) for entry in entries]
+        self._postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for number, item in enumerate(self._index):
+            for term in item.strong:
+                self._postings[term].append((number, 1.0))
+            for term in item.weak - item.strong:
+                self._postings[term].append((number, self.weights.answer_credit))
+        total = len(self._index)
+        self._idf = {
+            term: math.log(1 + total / len(postings)) for term, postings in self._postings.items()
+        }
+        self._unknown_weight = self.weights.unknown * math.log(1 + total)
+        for item in self._index:
+            for doc in item.docs:
+                doc.weight = sum(self._idf.get(term, 0.0) for term in doc.terms)
+            item.doc_weights = [doc.weight for doc in item.docs]
+
+    @staticmethod
+    def _strong_texts(entry: Entry, lang: Lang) -> list[str]:
+        text = entry.text(lang)
+        return [text.title, *text.phrasings, " ".join(entry.keywords)]
+
+    @staticmethod
+    def _weak_texts(entry: Entry, lang: Lang) -> list[str]:
+        return [entry.text(lang).answer, *(update.text(lang) for update in entry.updates)]
+
+    def _index_entry(self, entry: Entry) -> _Indexed:
+        item = _Indexed(entry)
+        for lang in LANGS:
+            for text in self._strong_texts(entry, lang):
+                terms = self.analyzer.terms(text, correct=False)
+                item.strong.update(terms)
+                if terms:
+                    item.docs.append(_Doc(frozenset(terms), 0.0, " ".join(sorted(set(terms)))))
+            for text in self._weak_texts(entry, lang):
+                item.weak.update(self.analyzer.terms(text, correct=False))
+            item.core.update(self.analyzer.terms(entry.text(lang).title, correct=False))
+        item.core.update(self.analyzer.terms(" ".join(entry.keywords), correct=False))
+        item.core.difference_update(PLATFORMS)
+        for number, doc in enumerate(item.docs):
+            for term in doc.terms:
+                item.doc_postings.setdefault(term, []).append(number)
+        item.doc_texts = [doc.text for doc in item.docs]
+        item.platforms = frozenset(entry.platforms)
+        return item
+
+    def query(self, text: str) -> Query:
+        """Analyse a question once; the result is scored by `rank`."""
+        terms: dict[str, float] = {}
+        folded = words(text)
+        lang = self.analyzer.detect_language(text, folded)
+        for term in self.analyzer.terms_of(folded, lang=lang):
+            if term.startswith(UNKNOWN):
+                # Very short unknown bits ("ab", "zb") are noise, not a topic.
+                weight = self._unknown_weight if len(term) > 3 else 0.0
+            else:
+                weight = self._idf.get(term, 0.0)
+            terms[term] = max(weight, terms.get(term, 0.0))
+        platforms = frozenset(term for term in terms if term in PLATFORMS)
+        return Query(text, terms, platforms, lang)
+
+    def rank(self, query: Query, limit: int = 5) -> list[Scored]:
+        """The best-scoring entries for `query`, best first, scores 0..100."""
+        total = sum(query.terms.values())
+        if total <= 0:
+            return []
+        covered: dict[int, float] = {}
+        for term, weight in query.terms.items():
+            for number, credit in self._postings.get(term, ()):
+                covered[number] = covered.get(number, 0.0) + weight * credit
+        if not covered:
+            return []
+        best = heapq.nlargest(self.weights.candidates, covered.items(), key=lambda kv: kv[1])
+        query_terms = frozenset(query.terms)
+        query_text = " ".join(sorted(query_terms))
+        scored: list[Scored] = []
+        top: list[float] = []  # min-heap of the best `limit` scores so far
+        w = self.weights
+        for number, weight in best:
+            coverage = weight / total
+            floor = top[0] if len(top) >= limit else -1.0
+            # The phrasing factor is at most 1, so 100 * coverage bounds the score; candidates
+            # come in falling coverage, so none of the rest can enter the top `limit`.
+            if 100 * coverage <= floor:
+                break
+            item = self._index[number]
+            penalty = 1.0
+            if query.platforms and not query.platforms & item.platforms:
+                penalty *= w.wrong_platform
+            if not query_terms & item.core:
+                penalty *= w.off_core
+            partial = w.base + w.overlap * self._overlap(item, query, total)
+            if 100 * coverage * penalty * (partial + w.similarity) <= floor:
+                continue  # even a perfect rapidfuzz similarity would not reach the top
+            similar = process.extractOne(
+                query_text, item.doc_texts, scorer=fuzz.ratio, processor=None
+            )
+            similarity = similar[1] / 100 if similar else 0.0
+            score = round(100 * coverage * penalty * (partial + w.similarity * similarity), 1)
+            scored.append(Scored(item.entry, score))
+            if len(top) < limit:
+                heapq.heappush(top, score)
+            else:
+                heapq.heappushpop(top, score)
+        scored.sort(key=lambda s: (-s.score, s.entry.id))
+        return scored[:limit]
+
+    @staticmethod
+    def _overlap(item: _Indexed, query: Query, total: float) -> float:
+        """Weighted Dice overlap between the question and the entry's closest phrasing."""
+        shared: dict[int, float] = {}
+        postings = item.doc_postings
+        for term, weight in query.terms.items():
+            for doc in postings.get(term, ()):
+                shared[doc] = shared.get(doc, 0.0) + weight
+        best = 0.0
+        weights = item.doc_weights
+        for doc, weight in shared.items():
+            value = weight / (total + weights[doc])
+            if value > best:
+                best = value
+        return 2 * best
+
+
+class SmalltalkDetector:
+    """Recognises greetings, thanks and similar short messages as a whole."""
+
+    _FILLER = frozenset({"bot", "coach", "du", "dir", "sie", "ihnen", "euch", "dear", "you", "so"})
+
+    def __init__(self, intents: Sequence[SmalltalkIntent]) -> None:
+        self._phrases = [(fold(p), intent) for intent in intents for p in intent.phrases]
+        self._vocab = {
+            intent.id: {w for p in intent.phrases for w in fold(p).split()} for intent in intents
+        }
+        self._intents = {intent.id: intent for intent in intents}
+        # fuzz.ratio >= 85 is impossible once a text is 1.36 times longer than every phrase.
+        self._max_len = int(max((len(p) for p, _ in self._phrases), default=0) * 1.36) + 1
+
+    def detect_whole(self, text: str) -> SmalltalkIntent | None:
+        """The intent whose phrase the whole message is, allowing a typo or two."""
+        folded = fold(text)
+        if not folded or len(folded) > self._max_len:
+            return None
+        choice = process.extractOne(
+            folded, [p for p, _ in self._phrases], scorer=fuzz.ratio, score_cutoff=85
+        )
+        return self._phrases[choice[2]][1] if choice is not None else None
+
+    def detect(self, text: str) -> SmalltalkIntent | None:
+        """Like `detect_whole`, or a message made only of one intent's words ("ok danke dir")."""
+        whole = self.detect_whole(text)
+        if whole is not None:
+            return whole
+        message = set(fold(text).split())
+        if not message:
+            return None
+        for intent_id, vocab in self._vocab.items():
+            if message <= vocab | self._FILLER and message & vocab:
+                return self._intents[intent_id]
+        return None

@@ -1,0 +1,54 @@
+"""What the core answers: text blocks plus abstract buttons, free of any transport."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal
+
+Style = Literal["title", "text", "item", "note"]
+
+
+class ActionKind(StrEnum):
+    """What pressing a button does; the value is its short code in callback data."""
+
+    ENTRY = "e"  # show a knowledge entry
+    COMPARE = "c"  # show a compare topic
+    COMPARE_MENU = "cm"
+    TOPICS = "t"
+    CHECKLIST = "cl"
+    CHECK = "ck"  # toggle a checklist item
+    LANGUAGE = "lg"
+    HELP = "h"
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: ActionKind
+    arg: str = ""
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    action: Action
+
+
+@dataclass(frozen=True)
+class Block:
+    text: str
+    style: Style = "text"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A message to the user; `edit` asks the front door to replace the pressed message."""
+
+    blocks: tuple[Block, ...]
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    edit: bool = False
+    notice: str | None = None  # short toast for a button press (Telegram's callback answer)
+
+
+def text_reply(text: str, *buttons: tuple[Button, ...]) -> Reply:
+    return Reply((Block(text),), tuple(buttons))

@@ -1,0 +1,61 @@
+"""Shared fixtures: one knowledge base and answer engine per session, fresh storage per test."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.answers import AnswerService
+from bot.coach import Coach
+from bot.knowledge import KnowledgeBase, load
+from bot.storage import Repository
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class FakeClock:
+    """A clock tests move by hand."""
+
+    def __init__(self, start: datetime = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture(scope="session")
+def kb() -> KnowledgeBase:
+    return load()
+
+
+@pytest.fixture(scope="session")
+def service(kb: KnowledgeBase) -> AnswerService:
+    return AnswerService(kb)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "data" / "bot.sqlite3"
+
+
+@pytest.fixture
+async def repo(db_path: Path) -> AsyncIterator[Repository]:
+    repository = await Repository.open(db_path)
+    yield repository
+    await repository.close()
+
+
+@pytest.fixture
+def coach(service: AnswerService, repo: Repository, clock: FakeClock) -> Iterator[Coach]:
+    yield Coach(service, repo, admin_ids=frozenset({42}), clock=clock)

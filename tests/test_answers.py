@@ -1,0 +1,173 @@
+"""The answer engine end to end: every outcome, typos, English, twins, updates."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.answers import AnswerService, Policy, decide
+from bot.knowledge import KnowledgeBase
+from bot.matcher import Query, Scored
+from bot.render import to_plain
+
+
+def _ask(service: AnswerService, question: str) -> tuple[str, str | None, str]:
+    answer = service.ask(question)
+    return answer.outcome, answer.match.entry.id if answer.match else None, to_plain(answer.reply)
+
+
+@pytest.mark.parametrize(
+    ("question", "entry", "fact"),
+    [
+        ("wieviele zeichen linkdin anfrage", "li-note", "300"),
+        ("Wie lang darf die LinkedIn-Notiz sein?", "li-note", "300"),
+        ("anfarge xing text kostenlos", "xing-note", "Premium"),
+        ("linkedin verlangt emailadresse wieso", "li-email", "E-Mail-Adresse"),
+        ("sieht der andere wenn ich bei xing ablehne", "xing-decline-hidden", "nicht"),
+        ("wen soll ich als erstes adden", "whom", "Kolleg"),
+        ("zu viele treffer namenssuche", "find-common", "Stadt"),
+    ],
+)
+def test_colloquial_and_misspelt_german_is_answered(
+    service: AnswerService, question: str, entry: str, fact: str
+) -> None:
+    outcome, matched, text = _ask(service, question)
+    assert (outcome, matched) == ("answer", entry)
+    assert fact in text
+
+
+def test_fuer_and_fuer_with_umlaut_get_the_same_answer(service: AnswerService) -> None:
+    typed = service.ask("Text für die Anfrage bei LinkedIn")
+    phone = service.ask("Text fuer die Anfrage bei LinkedIn")
+    assert typed.match is not None and phone.match is not None
+    assert typed.match.entry.id == phone.match.entry.id == "li-note"
+
+
+@pytest.mark.parametrize(
+    ("question", "entry", "fact"),
+    [
+        ("How long can the note on a LinkedIn invite be?", "li-note", "300 characters"),
+        ("do I need premium to add a message on xing", "xing-note", "Premium"),
+        ("why does linkedin want an email address", "li-email", "three possible reasons"),
+    ],
+)
+def test_english_questions_are_answered_in_english(
+    service: AnswerService, question: str, entry: str, fact: str
+) -> None:
+    answer = service.ask(question)
+    assert answer.lang == "en"
+    assert answer.outcome == "answer" and answer.match is not None
+    assert answer.match.entry.id == entry
+    assert fact in to_plain(answer.reply)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Wie kann ich mein LinkedIn-Passwort zurücksetzen?",
+        "Wo kann ich Aktien kaufen?",
+        "Tell me about the weather",
+        "qwertzuiop",
+        "Wie wird das Wetter morgen?",
+    ],
+)
+def test_off_topic_is_declined_kindly_with_topics(service: AnswerService, question: str) -> None:
+    answer = service.ask(question)
+    assert answer.outcome == "decline"
+    assert answer.match is None
+    text = to_plain(answer.reply)
+    assert "Vernetzung" in text or "networking" in text
+    assert "• Text zur Anfrage" in text or "• Note with a request" in text
+    assert answer.reply.buttons, "a decline offers the way in"
+
+
+@pytest.mark.parametrize(
+    ("message", "intent_text"),
+    [
+        ("Hallo!", "Fragen Sie mich gern"),
+        ("danke dir", "Gern geschehen"),
+        ("wer bist du?", "Netzwerk-Coach"),
+        ("thanks", "You're welcome"),
+    ],
+)
+def test_smalltalk_gets_a_short_friendly_reply(
+    service: AnswerService, message: str, intent_text: str
+) -> None:
+    answer = service.ask(message)
+    assert answer.outcome == "smalltalk"
+    assert intent_text in to_plain(answer.reply)
+
+
+def test_greeting_in_front_of_a_question_still_answers_it(service: AnswerService) -> None:
+    outcome, matched, _ = _ask(service, "Hallo, wie lang darf die LinkedIn-Notiz sein?")
+    assert (outcome, matched) == ("answer", "li-note")
+
+
+def test_question_without_platform_gets_both_twins(service: AnswerService) -> None:
+    text = to_plain(service.ask("Kann ich eine Notiz zur Einladung hinzufügen?").reply)
+    assert "Premium" in text and "300" in text
+    assert text.index("XING") < text.index("LinkedIn: Text zur Einladung")
+
+
+def test_naming_a_platform_keeps_the_answer_to_it(service: AnswerService) -> None:
+    text = to_plain(service.ask("Kann ich bei LinkedIn eine Notiz zur Einladung schreiben?").reply)
+    assert "300" in text and "Premium-Mitgliedschaft" not in text
+
+
+def test_newer_facts_are_marked_as_dated_updates(service: AnswerService) -> None:
+    text = to_plain(service.ask("linkedin notiz zeichen").reply)
+    assert "Laut Artikel (2019)" in text
+    assert "Update 2023 (eine Quelle, nicht offiziell): Mit kostenlosem Konto sind es" in text
+    assert "Quelle: Artikel von Joachim Rumohr, 10.09.2019" in text
+
+
+def test_answers_offer_related_topics_and_the_comparison(service: AnswerService) -> None:
+    reply = service.ask("xing anfrage ablehnen oder annehmen").reply
+    labels = [button.label for row in reply.buttons for button in row]
+    assert "XING: Beim Ablehnen lieber keinen Text" in labels
+    assert "XING vs. LinkedIn: Auf Anfragen reagieren" in labels
+
+
+def test_platform_alone_offers_candidates(service: AnswerService) -> None:
+    answer = service.ask("linkedin")
+    assert answer.outcome == "clarify"
+    assert "Meinten Sie" in to_plain(answer.reply)
+    assert 2 <= len(answer.reply.buttons) <= 3
+
+
+def test_emoji_only_asks_for_text(service: AnswerService) -> None:
+    answer = service.ask("🙈🙉🙊")
+    assert answer.outcome == "decline"
+    assert "als Text" in to_plain(answer.reply)
+
+
+def test_overlong_question_is_read_in_part_and_says_so(service: AnswerService) -> None:
+    question = "Wie viele Zeichen hat die LinkedIn-Notiz? " + "bla " * 2000
+    answer = service.ask(question)
+    assert answer.question == question
+    assert "sehr lang" in to_plain(answer.reply)
+
+
+def test_decide_clarifies_between_close_unrelated_entries(kb: KnowledgeBase) -> None:
+    first, second = kb.entry("about"), kb.entry("li-search")
+    assert first is not None and second is not None
+    ranked = [Scored(first, 70.0), Scored(second, 68.0)]
+    query = Query("x", {"x": 1.0}, frozenset(), "de")
+    outcome, shown = decide(ranked, query, Policy())
+    assert outcome == "clarify"
+    assert [s.entry.id for s in shown] == ["about", "li-search"]
+
+
+def test_decide_answers_close_but_related_entries(kb: KnowledgeBase) -> None:
+    top, related = kb.entry("li-react"), kb.entry("li-ignore")
+    assert top is not None and related is not None and related.id in top.related
+    query = Query("x", {"x": 1.0}, frozenset(), "de")
+    outcome, shown = decide([Scored(top, 70.0), Scored(related, 69.0)], query, Policy())
+    assert (outcome, [s.entry.id for s in shown]) == ("answer", ["li-react"])
+
+
+def test_decide_declines_below_the_threshold(kb: KnowledgeBase) -> None:
+    entry = kb.entry("value")
+    assert entry is not None
+    query = Query("x", {"x": 1.0}, frozenset(), "de")
+    policy = Policy()
+    assert decide([Scored(entry, policy.clarify - 0.1)], query, policy) == ("decline", [])

@@ -1,0 +1,39 @@
+"""Normalisation: what a phone-typed question is reduced to."""
+
+from bot.text import fold, stem, words
+
+
+def test_fold_spells_out_umlauts_and_sharp_s() -> None:
+    assert fold("Für Größe ÄÖÜ") == "fuer groesse aeoeue"
+
+
+def test_typed_ae_and_real_umlaut_meet() -> None:
+    assert fold("fuer") == fold("für")
+
+
+def test_fold_drops_punctuation_and_accents() -> None:
+    assert fold("  Café!!! <b>LinkedIn</b>-Notiz?? ") == "cafe b linkedin b notiz"
+
+
+def test_email_spellings_become_one_word() -> None:
+    assert {fold(t) for t in ("E-Mail", "e mail", "Email", "eMails")} == {"email"}
+
+
+def test_words_drop_single_letters_but_keep_digits() -> None:
+    assert words("invitee's 3 x Grad") == ["invitee", "3", "grad"]
+
+
+def test_stem_meets_plural_and_verb_forms() -> None:
+    assert stem("anfragen") == stem("anfrage")
+    assert stem("vernetzung") == stem("vernetzen")
+    assert stem("kontakte") == "kontakt"
+
+
+def test_stem_keeps_short_words_and_numbers() -> None:
+    assert stem("ende") == "ende"
+    assert stem("300") == "300"
+
+
+def test_fold_of_emoji_and_foreign_script_is_empty() -> None:
+    assert fold("😀🙏") == ""
+    assert words("مرحبا שלום") == []
