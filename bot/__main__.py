@@ -153,8 +153,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_kb_check(kb, service, sys.stdout)
     if command == "chat":
         return asyncio.run(_chat(settings, service))
-    print("error: the Telegram front door is not built yet; use `chat`", file=sys.stderr)
-    return 2
+    if settings.token is None:
+        print("error: BOT_TOKEN is required for `run` (or use `chat`)", file=sys.stderr)
+        return 2
+    from bot.telegram_app import run
+
+    return run(settings, service)
 
 
 if __name__ == "__main__":

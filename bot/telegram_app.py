@@ -1,0 +1,293 @@
+"""The Telegram front door: thin python-telegram-bot handlers around the Coach."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    CallbackContext,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ExtBot,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from bot.answers import AnswerService
+from bot.coach import COMMANDS, Clock, Coach, UserRef, utc_now
+from bot.config import Settings
+from bot.knowledge import LANGS, KnowledgeBase
+from bot.render import decode_action, encode_action, to_html
+from bot.reply import Reply
+from bot.storage import Repository
+
+log = logging.getLogger(__name__)
+# Commands shown in Telegram's menu; /stats stays unlisted (admins know it).
+MENU = ("start", "help", "topics", "compare", "checklist", "settings")
+NON_TEXT = (
+    filters.Sticker.ALL
+    | filters.PHOTO
+    | filters.VOICE
+    | filters.VIDEO
+    | filters.VIDEO_NOTE
+    | filters.AUDIO
+    | filters.ANIMATION
+    | filters.Document.ALL
+    | filters.LOCATION
+    | filters.CONTACT
+    | filters.POLL
+    | filters.Dice.ALL
+)
+
+
+class CoachContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """Handler context with the Coach at hand."""
+
+    @property
+    def coach(self) -> Coach:
+        coach: Coach = self.application.bot_data["coach"]
+        return coach
+
+
+def _user(update: Update) -> UserRef:
+    user = update.effective_user
+    assert user is not None  # every handler below is for updates that have a sender
+    return UserRef(user.id, user.language_code)
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(button.label, callback_data=encode_action(button.action))
+                for button in row
+            ]
+            for row in reply.buttons
+        ]
+    )
+
+
+async def send_reply(message: Message, reply: Reply) -> None:
+    """Send a reply as one or more HTML messages; buttons go under the last one."""
+    chunks = to_html(reply)
+    for number, chunk in enumerate(chunks, start=1):
+        markup = keyboard(reply) if number == len(chunks) else None
+        await message.get_bot().send_message(
+            message.chat_id,
+            chunk,
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup,
+            disable_web_page_preview=True,
+        )
+
+
+async def _respond(update: Update, reply: Reply) -> None:
+    """Deliver a reply to the update's chat (Forbidden goes on to `on_error`)."""
+    message = update.effective_message
+    if message is None:
+        return
+    await send_reply(message, reply)
+
+
+async def _edit_or_send(query: CallbackQuery, reply: Reply) -> None:
+    chunks = to_html(reply)
+    message = query.message
+    if reply.edit and len(chunks) == 1 and isinstance(message, Message):
+        try:
+            await message.edit_text(
+                chunks[0], parse_mode=ParseMode.HTML, reply_markup=keyboard(reply)
+            )
+            return
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower():
+                return
+            log.warning("edit failed, sending instead: %s", exc)
+    if isinstance(message, Message):
+        await send_reply(message, reply)
+
+
+# -- handlers: parse, call the coach, render. Kept thin on purpose. --------------------------
+
+
+async def on_command(update: Update, context: CoachContext) -> None:
+    """A known command or alias, with its arguments."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    name = message.text.split(maxsplit=1)[0].lstrip("/").split("@", 1)[0].lower()
+    canonical = next((c for c, aliases in COMMANDS.items() if name in (c, *aliases)), "help")
+    args = " ".join(context.args or [])
+    await _respond(update, await context.coach.command(_user(update), canonical, args))
+
+
+async def on_unknown_command(update: Update, context: CoachContext) -> None:
+    """A command we do not have."""
+    await _respond(update, await context.coach.unknown_command(_user(update)))
+
+
+async def on_text(update: Update, context: CoachContext) -> None:
+    """Free text: a question for the answer engine."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    text: str | None = message.text
+    if message.chat.type != ChatType.PRIVATE:
+        text = _addressed_text(message, context.bot.username)
+    if text is not None:
+        await _respond(update, await context.coach.question(_user(update), text))
+
+
+def _addressed_text(message: Message, username: str | None) -> str | None:
+    """In groups: the text without the mention if the bot is mentioned or replied to."""
+    text = message.text or ""
+    mention = f"@{username}" if username else None
+    if mention and mention.lower() in text.lower():
+        start = text.lower().index(mention.lower())
+        return (text[:start] + text[start + len(mention) :]).strip()
+    replied = message.reply_to_message
+    if replied and replied.from_user and replied.from_user.username == username:
+        return text
+    return None
+
+
+async def on_non_text(update: Update, context: CoachContext) -> None:
+    """Stickers, photos, voice and the like: say what the bot understands."""
+    await _respond(update, await context.coach.non_text(_user(update)))
+
+
+async def on_button(update: Update, context: CoachContext) -> None:
+    """An inline button; stale, foreign or forged data gets a short notice."""
+    query = update.callback_query
+    assert query is not None
+    reply = await context.coach.press(_user(update), decode_action(query.data))
+    await query.answer(reply.notice)
+    if reply.blocks:
+        await _edit_or_send(query, reply)
+
+
+async def on_error(update: object, context: CoachContext) -> None:
+    """Log first; then tell the user, if there is one, without failing again."""
+    error = context.error
+    if isinstance(error, Forbidden) and isinstance(update, Update) and update.effective_user:
+        log.info("user %s blocked the bot; marking inactive", update.effective_user.id)
+        await context.coach.repo.set_active(update.effective_user.id, False)
+        return
+    log.error("error while handling an update", exc_info=error)
+    if isinstance(update, Update) and update.effective_message and update.effective_user:
+        lang = await context.coach.language(_user(update))
+        try:
+            await update.effective_message.reply_text(context.coach.kb.ui.get(lang, "error"))
+        except TelegramError:
+            log.warning("could not send the error notice either")
+
+
+def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """All routing in one place. Order matters: the first matching handler in a group wins."""
+    private = filters.ChatType.PRIVATE
+    # 1. Known commands and their German aliases (in groups too; PTB drops /cmd@otherbot).
+    names = [alias for name, aliases in COMMANDS.items() for alias in (name, *aliases)]
+    app.add_handler(CommandHandler(names, on_command, filters=filters.UpdateType.MESSAGE))
+    # 2. Button presses, whatever their data: decoding decides what is stale.
+    app.add_handler(CallbackQueryHandler(on_button))
+    # 3. Any other command in private: a friendly pointer. In groups other bots' commands
+    #    are none of our business.
+    app.add_handler(
+        MessageHandler(filters.COMMAND & filters.UpdateType.MESSAGE & private, on_unknown_command)
+    )
+    # 4. Free text: questions (in groups only when the bot is mentioned or replied to).
+    app.add_handler(MessageHandler(filters.TEXT & filters.UpdateType.MESSAGE, on_text))
+    # 5. Media and everything else a person sends in private.
+    app.add_handler(MessageHandler(NON_TEXT & private & filters.UpdateType.MESSAGE, on_non_text))
+    app.add_error_handler(on_error)
+
+
+async def publish_commands(
+    app: Application[Any, Any, Any, Any, Any, Any], kb: KnowledgeBase
+) -> None:
+    """The command menu in German (default) and English."""
+    for lang in LANGS:
+        commands = [BotCommand(name, kb.ui.get(lang, f"cmd_{name}")) for name in MENU]
+        await app.bot.set_my_commands(commands, language_code=lang)
+    default = [BotCommand(name, kb.ui.get("de", f"cmd_{name}")) for name in MENU]
+    await app.bot.set_my_commands(default)
+
+
+def build_application(
+    settings: Settings,
+    service: AnswerService,
+    *,
+    request: BaseRequest | None = None,
+    clock: Clock = utc_now,
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """The Application; the Coach is attached in post_init (or by tests via bot_data)."""
+    assert settings.token is not None
+
+    async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        repo = await Repository.open(settings.db_path)
+        app.bot_data["coach"] = Coach(
+            service,
+            repo,
+            default_language=settings.default_language,
+            admin_ids=settings.admin_ids,
+            timezone=settings.zone,
+            clock=clock,
+        )
+        await publish_commands(app, service.kb)
+        me = app.bot.username
+        log.info("bot @%s ready, %d knowledge entries", me, len(service.kb.entries))
+
+    async def post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        coach: Coach | None = app.bot_data.get("coach")
+        if coach is not None:
+            await coach.repo.close()
+
+    builder = (
+        Application.builder()
+        .token(settings.token.get_secret_value())
+        .base_url(settings.bot_base_url)
+        .base_file_url(settings.bot_base_url.removesuffix("/bot") + "/file/bot")
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .context_types(ContextTypes(context=CoachContext))
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    app = builder.build()
+    register_handlers(app)
+    return app
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+    )
+    # httpx logs every request URL, and Bot API URLs contain the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+
+
+def run(settings: Settings, service: AnswerService) -> int:
+    """Long polling until SIGINT/SIGTERM."""
+    configure_logging(settings.log_level)
+    if settings.token is None:
+        log.error("BOT_TOKEN is not set")
+        return 2
+    app = build_application(settings, service)
+    app.run_polling(allowed_updates=Update.ALL_TYPES, bootstrap_retries=-1)
+    return 0

@@ -1,0 +1,306 @@
+"""The Telegram front door through python-telegram-bot's real pipeline, offline."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from telegram.ext import Application
+
+from bot.answers import AnswerService
+from bot.coach import Coach
+from bot.config import load_settings
+from bot.render import encode_action
+from bot.reply import Action, ActionKind
+from bot.storage import Repository
+from bot.telegram_app import build_application, publish_commands
+from tests.conftest import FakeClock
+from tests.offline import TOKEN, OfflineRequest, UpdateFactory, to_update
+
+App = Application[Any, Any, Any, Any, Any, Any]
+
+
+@pytest.fixture
+def request_fake() -> OfflineRequest:
+    return OfflineRequest()
+
+
+@pytest.fixture
+async def app(
+    service: AnswerService, repo: Repository, clock: FakeClock, request_fake: OfflineRequest
+) -> AsyncIterator[App]:
+    settings = load_settings({"BOT_TOKEN": TOKEN, "BOT_ADMIN_IDS": "42"})
+    application = build_application(settings, service, request=request_fake)
+    application.bot_data["coach"] = Coach(service, repo, admin_ids=frozenset({42}), clock=clock)
+    async with application:
+        yield application
+
+
+@pytest.fixture
+def updates() -> UpdateFactory:
+    return UpdateFactory()
+
+
+async def _send(app: App, data: dict[str, Any]) -> None:
+    await app.process_update(to_update(data, app.bot))
+
+
+def _markup(call_params: dict[str, Any]) -> list[list[dict[str, Any]]]:
+    markup = call_params.get("reply_markup") or {}
+    if isinstance(markup, str):
+        markup = json.loads(markup)
+    rows: list[list[dict[str, Any]]] = markup.get("inline_keyboard", [])
+    return rows
+
+
+async def test_start_greets_with_main_buttons(
+    app: App, updates: UpdateFactory, request_fake: OfflineRequest
+) -> None:
+    await _send(app, updates.message("/start"))
+    (call,) = request_fake.sent()
+    assert "Willkommen beim Netzwerk-Coach" in call.params["text"]
+    assert call.params["parse_mode"] == "HTML"
+    labels = [b["text"] for row in _markup(call.params) for b in row]
+    assert labels == ["Themen", "Vergleich", "Checkliste", "Hilfe"]
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("/help", "So nutzen Sie den Netzwerk-Coach"),
+        ("/hilfe", "So nutzen Sie den Netzwerk-Coach"),
+        ("/topics", "Zu diesen Themen"),
+        ("/themen", "Zu diesen Themen"),
+        ("/compare", "Welches Thema möchten Sie vergleichen?"),
+        ("/vergleich spam", "Schutz vor Spam und Fake-Profilen"),
+        ("/checklist", "0/9 erledigt"),
+        ("/checkliste", "Checkliste Netzwerkaufbau"),
+        ("/settings", "Sprache der Antworten"),
+        ("/einstellungen", "Sprache der Antworten"),
+        ("/help@netzwerk_coach_bot", "So nutzen Sie"),
+        ("/stats", "Administratoren vorbehalten"),
+        ("/foo", "Diesen Befehl kenne ich nicht"),
+        ("/start trailing garbage <b>", "Willkommen"),
+    ],
+)
+async def test_every_command_and_alias_answers(
+    app: App, updates: UpdateFactory, request_fake: OfflineRequest, command: str, expected: str
+) -> None:
+    await _send(app, updates.message(command))
+    assert any(expected in text for text in request_fake.texts()), request_fake.texts()
+
+
+async def test_english_client_gets_english_commands(
+    app: App, updates: UpdateFactory, request_fake: OfflineRequest
+) -> None:
+    await _send(app, updates.message("/help", language_code="en-GB"))
+    assert "How to use Netzwerk-Coach" in request_fake.texts()[0]
+
+
+async def test_compare_shows_both_platforms_and_ends_with_the_verdict(
+    app: App, updates: UpdateFactory, request_fake: OfflineRequest
+) -> None:
+    await _send(app, updates.message("/vergleich text zur anfrage"))
+    text = request_fake.texts()[0]
+    assert "<b>XING</b>" in text and "<b>LinkedIn</b>" in text
+    assert text.index("XING</b>") < text.index("LinkedIn</b>")
+    assert text.rstrip().endswith("</i>") and "Fazit: Vorteil LinkedIn" in text
+
+
+async def test_compare_menu_button_opens_the_topic(
+    app: App, updates: UpdateFactory, request_fake: OfflineRequest
+) -> None:
+    await _send(app, updates.message("/compare"))
+    first = _markup(request_fake.sent()[0].params)[0][0]
+    await _send(app, updates.press(first["callback_data"]))
+    assert request_fake.sent("answerCallbackQuery")
+    assert "XING vs. LinkedIn: Anfrage senden" in request_fake.texts()[-1]
+
+
+async def test_question_gets_answer_with_related_and_compare_buttons(
+    app: App, updates: UpdateFactory, request_fake: OfflineRequest, repo: Repository
+) -> None:
+    await _send(app, updates.message("wieviele zeichen linkdin anfrage"))
+    call = request_fake.sent()[0]
+    assert "300 Zeichen" in call.params["text"]
+    labels = [b["text"] for row in _markup(call.params) for b in row]
+    assert "XING vs. LinkedIn: Text zur Anfrage" in labels
+    stats = await repo.stats(FakeClock().now, FakeClock().now.replace(hour=0))
+    assert stats.questions_today == 1
+
+
+async def test_clarify_offers_candidates_as_buttons(
+    app: App, updates: UpdateFactory, request_fake: OfflineRequest
+) -> None:
+    await _send(app, updates.message("linkedin"))
+    call = request_fake.sent()[0]
+    assert "Meinten Sie" in call.params["text"]
+    buttons = [b for row in _markup(call.params) for b in row]
+    assert 2 <= len(buttons) <= 3
+    await _send(app, updates.press(buttons[0]["callback_data"]))
+    assert buttons[0]["text"] in request_fake.texts()[-1]
+
+
+async def test_decline_offers_topics(
+    app: App, updates: UpdateFactory, request_fake: OfflineRequest
+) -> None:
+    await _send(app, updates.message("Wo kann ich Aktien kaufen?"))
+    call = request_fake.sent()[0]
+    assert "nichts Verlässliches" in call.params["text"]
+    await _send(app, updates.press(_markup(call.params)[0][0]["callback_data"]))
+    assert "Zu diesen Themen" in request_fake.texts()[-1]
+
+
+async def test_question_language_beats_client_language(
+    app: App, updates: UpdateFactory, request_fake: OfflineRequest
+) -> None:
+    await _send(app, updates.message("How long can a LinkedIn note be?", language_code="de"))
+    assert "300 characters" in request_fake.texts()[0]
+
+
+async def test_checklist_toggle_edits_in_place_and_persists(
+    app: App, updates: UpdateFactory, request_fake: OfflineRequest, repo: Repository
+) -> None:
+    await _send(app, updates.message("/checklist"))
+    first = _markup(request_fake.sent()[0].params)[0][0]
+    assert first["text"].startswith("⬜")
+    await _send(app, updates.press(first["callback_data"]))
+    edit = request_fake.sent("editMessageText")[-1]
+    assert "1/9 erledigt" in edit.params["text"]
+    assert _markup(edit.params)[0][0]["text"].startswith("✅")
+    assert await repo.checklist_done(7) == {"close-circle"}
+    await _send(app, updates.press(first["callback_data"]))  # undo
+    assert "0/9 erledigt" in request_fake.sent("editMessageText")[-1].params["text"]
+    assert await repo.checklist_done(7) == set()
+
+
+async def test_language_setting_is_saved(
+    app: App, updates: UpdateFactory, request_fake: OfflineRequest, repo: Repository
+) -> None:
+    await _send(app, updates.press(encode_action(Action(ActionKind.LANGUAGE, "en"))))
+    assert "I will reply in English" in request_fake.texts()[-1]
+    user = await repo.user(7)
+    assert user is not None and user.language == "en"
+    await _send(app, updates.message("/help", language_code="de"))
+    assert "How to use" in request_fake.texts()[-1]
+
+
+@pytest.mark.parametrize(
+    "data",
+    ["v0|e|li-note", "v1|e|does-not-exist", "v1|zz|x", "garbage", "v1|ck|../../etc", "v1|e|A B"],
+)
+async def test_stale_or_forged_buttons_get_a_notice_and_change_nothing(
+    app: App, updates: UpdateFactory, request_fake: OfflineRequest, repo: Repository, data: str
+) -> None:
+    await _send(app, updates.press(data))
+    (answer,) = request_fake.sent("answerCallbackQuery")
+    assert "nicht mehr gültig" in answer.params.get("text", "")
+    assert not request_fake.sent()
+    assert await repo.checklist_done(7) == set()
+
+
+async def test_unknown_checklist_item_is_answered_politely(
+    app: App, updates: UpdateFactory, request_fake: OfflineRequest
+) -> None:
+    await _send(app, updates.press("v1|ck|no-such-step"))
+    (answer,) = request_fake.sent("answerCallbackQuery")
+    assert "gibt es nicht" in answer.params.get("text", "")
+
+
+async def test_admin_stats(app: App, updates: UpdateFactory, request_fake: OfflineRequest) -> None:
+    await _send(app, updates.message("Wo kann ich Aktien kaufen?", user_id=8))
+    await _send(app, updates.message("Wie lang darf die LinkedIn-Notiz sein?", user_id=9))
+    await _send(app, updates.message("/stats", user_id=42))
+    text = request_fake.texts()[-1]
+    assert "Nutzer: 3" in text and "Fragen heute: 2" in text
+    assert "Ablehnungsquote (7 Tage): 50 %" in text and "1× wo kann ich aktien kaufen?" in text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x" * 4096,
+        "<b>bold</b> & <script>alert(1)</script> *markdown* _x_ `code`",
+        "😀🙏🔥",
+        "مرحبا كيف حالك",  # right-to-left
+        "/",
+        "/start@other_bot",
+        "<<<>>>&&&",
+    ],
+)
+async def test_bad_input_gets_a_reply_telegram_accepts(
+    app: App, updates: UpdateFactory, request_fake: OfflineRequest, text: str
+) -> None:
+    await _send(app, updates.message(text))
+    sent = request_fake.sent()
+    assert sent, "every input gets a reply"
+    assert all(call.params.get("parse_mode") == "HTML" for call in sent)
+    # OfflineRequest answers 400 for what Telegram refuses; a 400 would raise and log an error.
+    assert not any("error" in t.lower() and "schiefgelaufen" in t for t in request_fake.texts())
+
+
+async def test_stickers_and_photos_get_a_hint(
+    app: App, updates: UpdateFactory, request_fake: OfflineRequest
+) -> None:
+    sticker = {
+        "sticker": {
+            "file_id": "s",
+            "file_unique_id": "s",
+            "width": 1,
+            "height": 1,
+            "is_animated": False,
+            "is_video": False,
+            "type": "regular",
+        }
+    }
+    await _send(app, updates.message(None, extra=sticker))
+    photo = {"photo": [{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}]}
+    await _send(app, updates.message(None, extra=photo))
+    assert len(request_fake.texts()) == 2
+    assert all("als Text" in t for t in request_fake.texts())
+
+
+async def test_groups_only_react_to_commands_and_mentions(
+    app: App, updates: UpdateFactory, request_fake: OfflineRequest
+) -> None:
+    await _send(app, updates.message("wie lang darf die linkedin notiz sein", chat_type="group"))
+    assert not request_fake.sent()
+    await _send(
+        app,
+        updates.message(
+            "@netzwerk_coach_bot wie lang darf die linkedin notiz sein", chat_type="group"
+        ),
+    )
+    assert "300" in request_fake.texts()[-1]
+    await _send(app, updates.message("/hilfe", chat_type="group"))
+    assert "So nutzen Sie" in request_fake.texts()[-1]
+    count = len(request_fake.sent())
+    await _send(app, updates.message("/start@other_bot", chat_type="group"))
+    await _send(app, updates.message("/weather", chat_type="group"))
+    assert len(request_fake.sent()) == count, "other bots' commands are not ours"
+
+
+async def test_a_failing_send_is_logged_and_the_next_user_is_served(
+    app: App, updates: UpdateFactory, request_fake: OfflineRequest, repo: Repository
+) -> None:
+    request_fake.fail_next["sendMessage"] = (403, "Forbidden: bot was blocked by the user")
+    await _send(app, updates.message("/start", user_id=11))
+    user = await repo.user(11)
+    assert user is not None and not user.active
+    await _send(app, updates.message("/start", user_id=12))
+    assert "Willkommen" in request_fake.texts()[-1]
+    await _send(app, updates.message("/start", user_id=11))
+    user = await repo.user(11)
+    assert user is not None and user.active, "writing again reactivates"
+
+
+async def test_command_menus_are_published_in_both_languages(
+    app: App, request_fake: OfflineRequest, service: AnswerService
+) -> None:
+    await publish_commands(app, service.kb)
+    calls = request_fake.sent("setMyCommands")
+    assert [c.params.get("language_code") for c in calls] == ["de", "en", None]
+    names = [c["command"] for c in calls[0].params["commands"]]
+    assert names == ["start", "help", "topics", "compare", "checklist", "settings"]
