@@ -32,6 +32,7 @@ eval: $(STAMP)
 ## bench: speed and memory figures
 bench: $(STAMP)
 	$(BIN)/python benchmarks/answer_speed.py
+	$(BIN)/python benchmarks/telegram_throughput.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

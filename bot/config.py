@@ -31,6 +31,8 @@ class Settings(BaseModel):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", alias="BOT_LOG_LEVEL"
     )
+    # Telegram allows about 30 messages per second in bulk (more with paid broadcasts).
+    rate_limit: float = Field(default=30.0, gt=0, le=1000, alias="BOT_RATE_LIMIT")
 
     @field_validator("token", mode="before")
     @classmethod

@@ -69,15 +69,22 @@ class Stats(BaseModel):
 class Repository:
     """Users, checklist progress and the question log, over aiosqlite."""
 
+    # A user row is rewritten at most this often just to move last_seen forward.
+    SEEN_PRECISION = 60
+
     def __init__(self, db: aiosqlite.Connection) -> None:
         self._db = db
+        # This process is the only writer of users, so it may remember what it wrote last.
+        self._users: dict[int, User] = {}
 
     @classmethod
     async def open(cls, path: Path | str) -> Repository:
         """Open (creating folder and file), tune and migrate the database."""
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        db = await aiosqlite.connect(path)
+        # Autocommit: each statement is its own transaction (one thread hop per write);
+        # multi-statement changes open one explicitly.
+        db = await aiosqlite.connect(path, isolation_level=None)
         db.row_factory = aiosqlite.Row
         await db.execute("PRAGMA journal_mode=WAL")
         await db.execute("PRAGMA busy_timeout=5000")
@@ -108,17 +115,26 @@ class Repository:
     async def touch_user(self, user_id: int, language_code: str | None, now: datetime) -> User:
         """Record that the user was seen (creating them, reactivating them); return them."""
         stamp = _epoch(now)
-        await self._db.execute(
+        known = self._users.get(user_id)
+        if (
+            known is not None
+            and known.active
+            and language_code in (None, known.language_code)
+            and 0 <= stamp - known.last_seen < self.SEEN_PRECISION
+        ):
+            return known
+        async with self._db.execute(
             """INSERT INTO users (id, language_code, first_seen, last_seen, active)
                VALUES (?, ?, ?, ?, 1)
                ON CONFLICT (id) DO UPDATE SET
                    language_code = COALESCE(excluded.language_code, users.language_code),
-                   last_seen = excluded.last_seen, active = 1""",
+                   last_seen = excluded.last_seen, active = 1
+               RETURNING *""",
             (user_id, language_code, stamp, stamp),
-        )
-        await self._db.commit()
-        user = await self.user(user_id)
-        assert user is not None
+        ) as cursor:
+            row = await cursor.fetchone()
+        assert row is not None
+        user = self._users[user_id] = User.model_validate(dict(row))
         return user
 
     async def user(self, user_id: int) -> User | None:
@@ -128,11 +144,11 @@ class Repository:
 
     async def set_language(self, user_id: int, language: Lang | None) -> None:
         await self._db.execute("UPDATE users SET language = ? WHERE id = ?", (language, user_id))
-        await self._db.commit()
+        self._users.pop(user_id, None)
 
     async def set_active(self, user_id: int, active: bool) -> None:
         await self._db.execute("UPDATE users SET active = ? WHERE id = ?", (active, user_id))
-        await self._db.commit()
+        self._users.pop(user_id, None)
 
     async def checklist_done(self, user_id: int) -> set[str]:
         async with self._db.execute(
@@ -154,7 +170,6 @@ class Repository:
                 "DELETE FROM checklist_progress WHERE user_id = ? AND item_id = ?",
                 (user_id, item_id),
             )
-        await self._db.commit()
 
     async def log_question(
         self,
@@ -171,7 +186,6 @@ class Repository:
                VALUES (?, ?, ?, ?, ?, ?, ?)""",
             (user_id, _epoch(now), text, lang, outcome, entry_id, score),
         )
-        await self._db.commit()
 
     async def stats(self, now: datetime, day_start: datetime, top: int = 5) -> Stats:
         """Figures for /stats; `day_start` is midnight in the operator's time zone."""

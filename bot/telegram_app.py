@@ -94,7 +94,6 @@ async def send_reply(message: Message, reply: Reply) -> None:
             chunk,
             parse_mode=ParseMode.HTML,
             reply_markup=markup,
-            disable_web_page_preview=True,
         )
 
 
@@ -261,7 +260,7 @@ def build_application(
         .token(settings.token.get_secret_value())
         .base_url(settings.bot_base_url)
         .base_file_url(settings.bot_base_url.removesuffix("/bot") + "/file/bot")
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(AIORateLimiter(overall_max_rate=settings.rate_limit, max_retries=3))
         .context_types(ContextTypes(context=CoachContext))
         .post_init(post_init)
         .post_shutdown(post_shutdown)

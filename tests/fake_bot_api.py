@@ -9,6 +9,7 @@ and failures (429 with retry_after, 5xx, 403) can be queued per method.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import threading
@@ -17,7 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -49,44 +49,90 @@ class FakeBotAPI:
         self.factory = UpdateFactory()
         self._message_id = 1000
         self._lock = threading.Condition()
-        self._server: ThreadingHTTPServer | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._closing = False
+        self._wakeup: asyncio.Event | None = None
+        self._port = 0
 
     # -- control ---------------------------------------------------------------------------
 
     def start(self) -> str:
-        api = self
+        """Serve on 127.0.0.1 (a free port) from a thread of its own; return the base URL."""
+        ready = threading.Event()
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+        def serve() -> None:
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+            self._loop = loop
+            self._wakeup = asyncio.Event()
+            server = loop.run_until_complete(
+                asyncio.start_server(self._connection, "127.0.0.1", 0, limit=2**20)
+            )
+            self._port = server.sockets[0].getsockname()[1]
+            self._server = server
+            ready.set()
+            try:
+                loop.run_forever()
+            finally:
+                # Let every connection end by itself: closed sockets end the readers, the
+                # wake-up ends long polls; cancelling them would only make asyncio complain.
+                server.close()
+                self._closing = True
+                for writer in list(self._writers):
+                    writer.close()
+                self._wakeup.set()
+                tasks = asyncio.all_tasks(loop)
+                if tasks:
+                    loop.run_until_complete(asyncio.wait(tasks, timeout=5))
+                loop.close()
 
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length)
-                status, payload = api.handle(self.path, self.headers.get("Content-Type", ""), body)
-                data = json.dumps(payload).encode()
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the bot went away mid-poll (killed on purpose in some tests)
-
-            do_GET = do_POST
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return None
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=serve, daemon=True)
+        self._thread.start()
+        ready.wait(10)
+        return f"http://127.0.0.1:{self._port}"
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
+            self._loop = None
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """HTTP/1.1 with keep-alive, just enough for httpx."""
+        self._writers.add(writer)
+        try:
+            while not self._closing:
+                head = await reader.readuntil(b"\r\n\r\n")
+                lines = head.decode("latin-1").split("\r\n")
+                path = lines[0].split(" ")[1]
+                headers = {
+                    name.strip().lower(): value.strip()
+                    for name, _, value in (line.partition(":") for line in lines[1:] if line)
+                }
+                body = await reader.readexactly(int(headers.get("content-length") or 0))
+                status, payload = await self._dispatch(path, headers.get("content-type", ""), body)
+                data = json.dumps(payload).encode()
+                writer.write(
+                    f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n"
+                    f"Content-Length: {len(data)}\r\n\r\n".encode()
+                    + data
+                )
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError, IndexError):
+            pass  # the client closed the connection (or the bot was killed mid-poll)
+        finally:
+            self._writers.discard(writer)
+            writer.close()
+
+    async def _dispatch(
+        self, path: str, content_type: str, body: bytes
+    ) -> tuple[int, dict[str, Any]]:
+        prefix = f"/bot{self.token}/"
+        if path.startswith(prefix) and path[len(prefix) :] == "getUpdates":
+            params, _ = _decode(content_type, body)
+            return 200, {"ok": True, "result": await self._get_updates(params)}
+        return self.handle(path, content_type, body)
 
     def fail(self, method: str, status: int, description: str, times: int = 1) -> None:
         with self._lock:
@@ -96,6 +142,8 @@ class FakeBotAPI:
         with self._lock:
             self.updates.append(update)
             self._lock.notify_all()
+        if self._loop is not None and self._wakeup is not None:
+            self._loop.call_soon_threadsafe(self._wakeup.set)
 
     def say(self, text: str, user_id: int = 7, **kwargs: Any) -> None:
         self.push(self.factory.message(text, user_id=user_id, **kwargs))
@@ -144,8 +192,6 @@ class FakeBotAPI:
             return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
         method = path[len(prefix) :]
         params, files = _decode(content_type, body)
-        if method == "getUpdates":
-            return 200, {"ok": True, "result": self._get_updates(params)}
         with self._lock:
             queued = self.failures.get(method)
             if queued:
@@ -172,18 +218,21 @@ class FakeBotAPI:
             self._lock.notify_all()
             return 200, {"ok": True, "result": result}
 
-    def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+    async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(params.get("offset") or 0)
-        timeout = min(float(params.get("timeout") or 0), 2.0)
-        deadline = time.monotonic() + timeout
-        with self._lock:
-            while True:
-                pending = [u for u in self.updates if u["update_id"] >= offset]
+        deadline = time.monotonic() + min(float(params.get("timeout") or 0), 2.0)
+        assert self._wakeup is not None
+        while True:
+            self._wakeup.clear()
+            with self._lock:
                 # Confirmed updates are gone for good, as on Telegram.
-                self.updates = pending
-                if pending or time.monotonic() >= deadline:
-                    return pending[:100]
-                self._lock.wait(max(0.0, deadline - time.monotonic()))
+                self.updates = [u for u in self.updates if u["update_id"] >= offset]
+                pending = self.updates[:100]
+            remaining = deadline - time.monotonic()
+            if pending or remaining <= 0 or self._closing:
+                return pending
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), remaining)
 
     def _result(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":
