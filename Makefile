@@ -33,6 +33,7 @@ eval: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/answer_speed.py
 	$(BIN)/python benchmarks/telegram_throughput.py
+	$(BIN)/python benchmarks/nudge_sweep.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

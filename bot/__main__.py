@@ -121,8 +121,9 @@ async def _chat(settings: Settings, service: AnswerService) -> int:
             default_language=settings.default_language,
             admin_ids=settings.admin_ids,
             timezone=settings.zone,
+            policy=settings.nudge_policy,
         )
-        await chat(coach, sys.stdin, sys.stdout)
+        await chat(coach, sys.stdin, sys.stdout, quiet=settings.quiet, zone=settings.zone)
     finally:
         await repo.close()
     return 0

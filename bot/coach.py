@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from rapidfuzz import fuzz, process
 
 from bot.answers import AnswerService
+from bot.followups import NudgePolicy
 from bot.knowledge import KnowledgeBase, Lang
 from bot.render import to_plain
 from bot.reply import Action, ActionKind, Block, Button, Reply
-from bot.storage import Repository
+from bot.storage import Repository, User
 from bot.text import fold
+from bot.tracker import RequestTracker
 
 Clock = Callable[[], datetime]
 
@@ -39,6 +41,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "compare": ("vergleich",),
     "checklist": ("checkliste",),
     "settings": ("einstellungen",),
+    "request": ("anfrage",),
+    "pending": ("offen",),
     "stats": (),
 }
 _ALIASES = {alias: name for name, aliases in COMMANDS.items() for alias in (name, *aliases)}
@@ -60,6 +64,7 @@ class Coach:
         default_language: Lang = "de",
         admin_ids: frozenset[int] = frozenset(),
         timezone: ZoneInfo | None = None,
+        policy: NudgePolicy | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self.answers = answers
@@ -69,17 +74,28 @@ class Coach:
         self.admin_ids = admin_ids
         self.timezone = timezone or ZoneInfo("Europe/Berlin")
         self.clock = clock
+        self.tracker = RequestTracker(
+            answers.kb, repo, policy or NudgePolicy(timedelta(days=7), timedelta(days=7))
+        )
         self._compare_choices = {
             topic.id: fold(" ".join([topic.de.title, topic.en.title, *topic.keywords]))
             for topic in self.kb.compare
         }
 
-    async def language(self, user: UserRef) -> Lang:
-        """The user's setting, else their client's language (en* English), else the default."""
-        record = await self.repo.touch_user(user.id, user.language_code, self.clock())
-        if record.language is not None:
+    async def language(self, user: UserRef, *, touch: bool = True) -> Lang:
+        """The user's setting, else their client's language (en* English), else the default.
+
+        With `touch` (a message from the user) they are also recorded as seen and active;
+        the nudge sweep reads without touching, so a nudge never reactivates anyone.
+        """
+        record: User | None
+        if touch:
+            record = await self.repo.touch_user(user.id, user.language_code, self.clock())
+        else:
+            record = await self.repo.user(user.id)
+        if record is not None and record.language is not None:
             return record.language
-        code = record.language_code or user.language_code
+        code = (record.language_code if record else None) or user.language_code
         if code:
             return "en" if code.lower().startswith("en") else "de"
         return self.default_language
@@ -103,6 +119,12 @@ class Coach:
             return await self.settings(user)
         if name == "stats":
             return await self.stats(user)
+        if name == "request":
+            return await self.tracker.request(
+                user.id, await self.language(user), args, self.clock()
+            )
+        if name == "pending":
+            return await self.tracker.pending(user.id, await self.language(user), self.clock())
         return await self.unknown_command(user)
 
     async def start(self, user: UserRef) -> Reply:
@@ -128,7 +150,10 @@ class Coach:
 
     async def question(self, user: UserRef, text: str) -> Reply:
         """Answer free text in the question's language, falling back to the user's."""
-        answer = self.answers.ask(text, fallback=await self.language(user))
+        lang = await self.language(user)
+        if self.tracker.awaiting_name(user.id, self.clock()):
+            return await self.tracker.name_given(user.id, lang, text, self.clock())
+        answer = self.answers.ask(text, fallback=lang)
         match = answer.match
         await self.repo.log_question(
             user.id,
@@ -218,7 +243,7 @@ class Coach:
         await self.repo.set_checklist_item(user.id, item_id, not done, self.clock())
         return await self.checklist(user, edit=True)
 
-    async def settings(self, user: UserRef) -> Reply:
+    async def settings(self, user: UserRef, *, edit: bool = False) -> Reply:
         lang = await self.language(user)
         record = await self.repo.user(user.id)
         current = (
@@ -226,25 +251,25 @@ class Coach:
             if record and record.language
             else self._ui(lang, "language_auto")
         )
-        return Reply(
-            (Block(self._ui(lang, "settings", language=current)),),
-            (
-                (
-                    Button(self._ui(lang, "button_language_de"), Action(ActionKind.LANGUAGE, "de")),
-                    Button(self._ui(lang, "button_language_en"), Action(ActionKind.LANGUAGE, "en")),
-                    Button(
-                        self._ui(lang, "button_language_auto"), Action(ActionKind.LANGUAGE, "auto")
-                    ),
-                ),
-            ),
+        languages = (
+            Button(self._ui(lang, "button_language_de"), Action(ActionKind.LANGUAGE, "de")),
+            Button(self._ui(lang, "button_language_en"), Action(ActionKind.LANGUAGE, "en")),
+            Button(self._ui(lang, "button_language_auto"), Action(ActionKind.LANGUAGE, "auto")),
         )
+        blocks = (
+            Block(self._ui(lang, "settings", language=current)),
+            *self.tracker.settings_blocks(lang, record),
+        )
+        return Reply(blocks, (languages, *self.tracker.settings_buttons(lang, record)), edit=edit)
 
     async def set_language(self, user: UserRef, choice: str) -> Reply:
         language: Lang | None = "de" if choice == "de" else "en" if choice == "en" else None
         await self.repo.touch_user(user.id, user.language_code, self.clock())
         await self.repo.set_language(user.id, language)
         lang = await self.language(user)
-        name = self._ui(lang, "language_name") if language else self._ui(lang, "language_auto")
+        if language is None:
+            return Reply((Block(self._ui(lang, "settings_saved_auto")),), edit=True)
+        name = self._ui(lang, "language_name")
         return Reply((Block(self._ui(lang, "settings_saved", language=name)),), edit=True)
 
     async def stats(self, user: UserRef) -> Reply:
@@ -291,6 +316,24 @@ class Coach:
             return await self.toggle(user, action.arg)
         if kind is ActionKind.LANGUAGE:
             return await self.set_language(user, action.arg)
+        now = self.clock()
+        if kind is ActionKind.REQUEST:
+            return self.tracker.start_guided(user.id, lang, action.arg, now)
+        if kind is ActionKind.PENDING:
+            return await self.tracker.pending(user.id, lang, now, edit=True)
+        if kind is ActionKind.FOLLOW_UP:
+            return await self.tracker.open(user.id, lang, action.arg, now)
+        if kind is ActionKind.DECIDE:
+            return await self.tracker.decide(user.id, lang, action.arg, now)
+        if kind is ActionKind.DELETE:
+            return await self.tracker.delete(user.id, lang, action.arg)
+        if kind is ActionKind.SETTING:
+            if not await self.tracker.change_setting(user.id, action.arg):
+                return Reply((), notice=self._ui(lang, "stale_button"))
+            reply = await self.settings(user, edit=True)
+            return Reply(
+                reply.blocks, reply.buttons, edit=True, notice=self._ui(lang, "settings_updated")
+            )
         return await self.help(user)
 
 

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from bot.followups import NudgePolicy, QuietHours, parse_duration
 from bot.knowledge import Lang
 
 TELEGRAM_API = "https://api.telegram.org"
+# Variables for which an empty value means "off" rather than "use the default".
+EMPTY_IS_A_VALUE = frozenset({"BOT_QUIET_HOURS"})
 
 
 class ConfigError(Exception):
@@ -33,6 +37,29 @@ class Settings(BaseModel):
     )
     # Telegram allows about 30 messages per second in bulk (more with paid broadcasts).
     rate_limit: float = Field(default=30.0, gt=0, le=1000, alias="BOT_RATE_LIMIT")
+    follow_up_after: timedelta = Field(default=timedelta(days=7), alias="BOT_FOLLOW_UP_AFTER")
+    follow_up_repeat: timedelta = Field(default=timedelta(days=7), alias="BOT_FOLLOW_UP_REPEAT")
+    sweep_seconds: float = Field(default=60.0, gt=0, le=3600, alias="BOT_REMINDER_SWEEP_SECONDS")
+    quiet_hours: str = Field(default="21:00-08:00", alias="BOT_QUIET_HOURS")
+
+    @field_validator("follow_up_after", "follow_up_repeat", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> object:
+        return parse_duration(value) if isinstance(value, str) else value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, value: str) -> str:
+        QuietHours.parse(value)
+        return value
+
+    @property
+    def quiet(self) -> QuietHours | None:
+        return QuietHours.parse(self.quiet_hours)
+
+    @property
+    def nudge_policy(self) -> NudgePolicy:
+        return NudgePolicy(self.follow_up_after, self.follow_up_repeat)
 
     @field_validator("token", mode="before")
     @classmethod
@@ -93,7 +120,11 @@ class Settings(BaseModel):
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Settings from `environ` (default: the process environment); empty values mean default."""
     source = os.environ if environ is None else environ
-    values = {key: value for key, value in source.items() if key.startswith("BOT_") and value != ""}
+    values = {
+        key: value
+        for key, value in source.items()
+        if key.startswith("BOT_") and (value != "" or key in EMPTY_IS_A_VALUE)
+    }
     try:
         return Settings.model_validate(values)
     except ValidationError as exc:

@@ -94,6 +94,27 @@ class ChecklistItem(_Model):
         return (self.de if lang == "de" else self.en).text
 
 
+class LimitText(_Model):
+    over_max: str
+    over_soft: str
+    always: str
+
+
+class NoteLimit(_Model):
+    """What a platform allows in a request note, and the hints to give."""
+
+    platform: Platform
+    entry: Id
+    note_max: int | None = Field(default=None, gt=0)
+    note_soft: int | None = Field(default=None, gt=0)
+    withdraw_after_days: int | None = Field(default=None, gt=0)
+    de: LimitText
+    en: LimitText
+
+    def text(self, lang: Lang) -> LimitText:
+        return self.de if lang == "de" else self.en
+
+
 class Stopwords(_Model):
     de: list[Text]
     en: list[Text]
@@ -125,6 +146,7 @@ class KnowledgeBase(_Model):
     entries: list[Entry]
     compare: list[CompareTopic]
     checklist: list[ChecklistItem]
+    limits: list[NoteLimit]
     lexicon: Lexicon
     ui: UiTexts
 
@@ -145,6 +167,9 @@ class KnowledgeBase(_Model):
 
     def checklist_item(self, item_id: str) -> ChecklistItem | None:
         return self._checklist.get(item_id)
+
+    def limit(self, platform: str) -> NoteLimit | None:
+        return next((limit for limit in self.limits if limit.platform == platform), None)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -193,7 +218,7 @@ def load(directory: Path = DEFAULT_DIR) -> KnowledgeBase:
     """Load and cross-check every knowledge file; raise KnowledgeError naming the fault."""
     files = {
         name: directory / f"{name}.toml"
-        for name in ("entries", "compare", "checklist", "lexicon", "ui")
+        for name in ("entries", "compare", "checklist", "limits", "lexicon", "ui")
     }
     raw = {name: _read_toml(path) for name, path in files.items()}
     entries = _validate_list(files["entries"], "entry", "entry", Entry, raw["entries"].get("entry"))
@@ -203,10 +228,18 @@ def load(directory: Path = DEFAULT_DIR) -> KnowledgeBase:
     checklist = _validate_list(
         files["checklist"], "item", "item", ChecklistItem, raw["checklist"].get("item")
     )
+    limits = _validate_list(
+        files["limits"], "limit", "limit", NoteLimit, raw["limits"].get("limit")
+    )
     lexicon = _validate(files["lexicon"], "lexicon", Lexicon, raw["lexicon"])
     ui = _validate(files["ui"], "ui", UiTexts, raw["ui"])
     kb = KnowledgeBase(
-        entries=entries, compare=compare, checklist=checklist, lexicon=lexicon, ui=ui
+        entries=entries,
+        compare=compare,
+        checklist=checklist,
+        limits=limits,
+        lexicon=lexicon,
+        ui=ui,
     )
     problems = list(_cross_check(kb))
     if problems:
@@ -251,6 +284,11 @@ def _cross_check(kb: KnowledgeBase) -> Iterator[str]:
         for ref in topic.entries:
             if ref not in entry_ids:
                 yield f"compare.toml: topic {topic.id!r}: entries: {ref!r} is not an entry"
+    for limit in kb.limits:
+        if limit.entry not in entry_ids:
+            yield f"limits.toml: limit {limit.platform!r}: entry: {limit.entry!r} is not an entry"
+    for dup in sorted(_duplicates([limit.platform for limit in kb.limits])):
+        yield f"limits.toml: platform {dup!r} has two limits"
     for item in kb.checklist:
         if item.entry not in entry_ids:
             yield f"checklist.toml: item {item.id!r}: entry: {item.entry!r} is not an entry"

@@ -20,6 +20,12 @@ class ActionKind(StrEnum):
     CHECK = "ck"  # toggle a checklist item
     LANGUAGE = "lg"
     HELP = "h"
+    REQUEST = "rq"  # guided /request: platform and direction chosen
+    PENDING = "pd"  # the list of open requests
+    FOLLOW_UP = "fu"  # one request
+    DECIDE = "fs"  # a state button: "<id>-<code>"
+    DELETE = "fx"  # confirmed deletion of a request
+    SETTING = "st"  # a settings toggle or choice
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
@@ -10,6 +12,7 @@ from typing import Literal
 import aiosqlite
 from pydantic import BaseModel
 
+from bot.followups import Direction, FollowUp, Platform, State
 from bot.knowledge import Lang
 
 # Each step moves the schema from version N to N+1; applied steps are never edited.
@@ -42,6 +45,43 @@ MIGRATIONS: Sequence[str] = (
     CREATE INDEX question_log_asked_at ON question_log(asked_at);
     CREATE INDEX question_log_user ON question_log(user_id);
     """,
+    """
+    ALTER TABLE users ADD COLUMN nudges INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE users ADD COLUMN follow_up_after INTEGER;
+    ALTER TABLE users ADD COLUMN follow_up_repeat INTEGER;
+    ALTER TABLE users ADD COLUMN digest INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE follow_ups (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        platform TEXT NOT NULL CHECK (platform IN ('xing', 'linkedin')),
+        direction TEXT NOT NULL CHECK (direction IN ('sent', 'received')),
+        name TEXT NOT NULL,
+        note TEXT,
+        state TEXT NOT NULL DEFAULT 'pending'
+            CHECK (state IN ('pending', 'accepted', 'declined', 'withdrawn', 'expired')),
+        created_at INTEGER NOT NULL,
+        nudges_sent INTEGER NOT NULL DEFAULT 0,
+        next_nudge_at INTEGER,
+        claimed_at INTEGER
+    );
+    CREATE INDEX follow_ups_due ON follow_ups(next_nudge_at)
+        WHERE next_nudge_at IS NOT NULL AND claimed_at IS NULL;
+    CREATE INDEX follow_ups_user ON follow_ups(user_id, state);
+    CREATE TABLE follow_up_events (
+        id INTEGER PRIMARY KEY,
+        follow_up_id INTEGER NOT NULL REFERENCES follow_ups(id) ON DELETE CASCADE,
+        at INTEGER NOT NULL,
+        event TEXT NOT NULL,
+        detail TEXT
+    );
+    CREATE INDEX follow_up_events_follow_up ON follow_up_events(follow_up_id);
+    CREATE TABLE digests (
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        week TEXT NOT NULL,
+        sent_at INTEGER NOT NULL,
+        PRIMARY KEY (user_id, week)
+    );
+    """,
 )
 
 
@@ -56,6 +96,16 @@ class User(BaseModel):
     first_seen: int
     last_seen: int
     active: bool
+    nudges: bool = True
+    follow_up_after: int | None = None  # seconds; None: the operator's default
+    follow_up_repeat: int | None = None
+    digest: bool = False
+
+
+class Event(BaseModel):
+    at: int
+    event: str
+    detail: str | None
 
 
 class Stats(BaseModel):
@@ -76,6 +126,25 @@ class Repository:
         self._db = db
         # This process is the only writer of users, so it may remember what it wrote last.
         self._users: dict[int, User] = {}
+        # Handlers and the nudge sweep share one connection: a write of one must never land
+        # inside another's open transaction, so every write takes this lock.
+        self._write_lock = asyncio.Lock()
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[None]:
+        async with self._write_lock:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+            await self._db.execute("COMMIT")
+
+    async def _write(self, sql: str, params: Sequence[object]) -> list[aiosqlite.Row]:
+        """One write statement (its RETURNING rows, if any) under the write lock."""
+        async with self._write_lock, self._db.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
 
     @classmethod
     async def open(cls, path: Path | str) -> Repository:
@@ -123,7 +192,7 @@ class Repository:
             and 0 <= stamp - known.last_seen < self.SEEN_PRECISION
         ):
             return known
-        async with self._db.execute(
+        (row,) = await self._write(
             """INSERT INTO users (id, language_code, first_seen, last_seen, active)
                VALUES (?, ?, ?, ?, 1)
                ON CONFLICT (id) DO UPDATE SET
@@ -131,9 +200,7 @@ class Repository:
                    last_seen = excluded.last_seen, active = 1
                RETURNING *""",
             (user_id, language_code, stamp, stamp),
-        ) as cursor:
-            row = await cursor.fetchone()
-        assert row is not None
+        )
         user = self._users[user_id] = User.model_validate(dict(row))
         return user
 
@@ -143,11 +210,11 @@ class Repository:
         return User.model_validate(dict(row)) if row else None
 
     async def set_language(self, user_id: int, language: Lang | None) -> None:
-        await self._db.execute("UPDATE users SET language = ? WHERE id = ?", (language, user_id))
+        await self._write("UPDATE users SET language = ? WHERE id = ?", (language, user_id))
         self._users.pop(user_id, None)
 
     async def set_active(self, user_id: int, active: bool) -> None:
-        await self._db.execute("UPDATE users SET active = ? WHERE id = ?", (active, user_id))
+        await self._write("UPDATE users SET active = ? WHERE id = ?", (active, user_id))
         self._users.pop(user_id, None)
 
     async def checklist_done(self, user_id: int) -> set[str]:
@@ -160,13 +227,13 @@ class Repository:
         self, user_id: int, item_id: str, done: bool, now: datetime
     ) -> None:
         if done:
-            await self._db.execute(
+            await self._write(
                 """INSERT INTO checklist_progress (user_id, item_id, done_at) VALUES (?, ?, ?)
                    ON CONFLICT (user_id, item_id) DO NOTHING""",
                 (user_id, item_id, _epoch(now)),
             )
         else:
-            await self._db.execute(
+            await self._write(
                 "DELETE FROM checklist_progress WHERE user_id = ? AND item_id = ?",
                 (user_id, item_id),
             )
@@ -181,7 +248,7 @@ class Repository:
         score: float | None,
         now: datetime,
     ) -> None:
-        await self._db.execute(
+        await self._write(
             """INSERT INTO question_log (user_id, asked_at, text, lang, outcome, entry_id, score)
                VALUES (?, ?, ?, ?, ?, ?, ?)""",
             (user_id, _epoch(now), text, lang, outcome, entry_id, score),
@@ -212,3 +279,205 @@ class Repository:
             decline_rate_week=(declined or 0) / week if week else None,
             unanswered=unanswered,
         )
+
+    # -- preferences -------------------------------------------------------------------------
+
+    async def set_preferences(
+        self,
+        user_id: int,
+        *,
+        nudges: bool | None = None,
+        follow_up_after: int | None = None,
+        follow_up_repeat: int | None = None,
+        digest: bool | None = None,
+    ) -> None:
+        """Change the given nudge preferences; omitted ones stay as they are."""
+        await self._write(
+            """UPDATE users SET
+                   nudges = COALESCE(?, nudges),
+                   follow_up_after = COALESCE(?, follow_up_after),
+                   follow_up_repeat = COALESCE(?, follow_up_repeat),
+                   digest = COALESCE(?, digest)
+               WHERE id = ?""",
+            (nudges, follow_up_after, follow_up_repeat, digest, user_id),
+        )
+        self._users.pop(user_id, None)
+
+    # -- follow-ups ---------------------------------------------------------------------------
+
+    async def add_follow_up(
+        self,
+        user_id: int,
+        platform: Platform,
+        direction: Direction,
+        name: str,
+        note: str | None,
+        now: datetime,
+        first_nudge: datetime,
+    ) -> FollowUp:
+        async with self._transaction():
+            async with self._db.execute(
+                """INSERT INTO follow_ups
+                       (user_id, platform, direction, name, note, created_at, next_nudge_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *""",
+                (user_id, platform, direction, name, note, _epoch(now), _epoch(first_nudge)),
+            ) as cursor:
+                row = await cursor.fetchone()
+            assert row is not None
+            follow_up = FollowUp.model_validate(dict(row))
+            await self._event(follow_up.id, now, "created", direction)
+        return follow_up
+
+    async def _event(
+        self, follow_up_id: int, now: datetime, event: str, detail: str | None
+    ) -> None:
+        await self._db.execute(
+            "INSERT INTO follow_up_events (follow_up_id, at, event, detail) VALUES (?, ?, ?, ?)",
+            (follow_up_id, _epoch(now), event, detail),
+        )
+
+    async def follow_up(self, user_id: int, follow_up_id: int) -> FollowUp | None:
+        """The request if it exists and belongs to this user (anything else: None)."""
+        async with self._db.execute(
+            "SELECT * FROM follow_ups WHERE id = ? AND user_id = ?", (follow_up_id, user_id)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return FollowUp.model_validate(dict(row)) if row else None
+
+    async def open_follow_ups(self, user_id: int) -> list[FollowUp]:
+        async with self._db.execute(
+            """SELECT * FROM follow_ups WHERE user_id = ? AND state = 'pending'
+               ORDER BY created_at, id""",
+            (user_id,),
+        ) as cursor:
+            return [FollowUp.model_validate(dict(row)) async for row in cursor]
+
+    async def history(self, follow_up_id: int) -> list[Event]:
+        async with self._db.execute(
+            "SELECT at, event, detail FROM follow_up_events WHERE follow_up_id = ? ORDER BY id",
+            (follow_up_id,),
+        ) as cursor:
+            return [Event.model_validate(dict(row)) async for row in cursor]
+
+    async def set_state(
+        self, user_id: int, follow_up_id: int, state: State, now: datetime
+    ) -> FollowUp | None:
+        """Close an open request; None if it is not this user's or no longer open."""
+        async with self._transaction():
+            async with self._db.execute(
+                """UPDATE follow_ups SET state = ?, next_nudge_at = NULL
+                   WHERE id = ? AND user_id = ? AND state = 'pending' RETURNING *""",
+                (state, follow_up_id, user_id),
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is not None:
+                await self._event(follow_up_id, now, state, None)
+        return FollowUp.model_validate(dict(row)) if row else None
+
+    async def snooze(
+        self, user_id: int, follow_up_id: int, until: datetime, now: datetime
+    ) -> FollowUp | None:
+        """Move only the next nudge of an open request."""
+        async with self._transaction():
+            async with self._db.execute(
+                """UPDATE follow_ups SET next_nudge_at = ?
+                   WHERE id = ? AND user_id = ? AND state = 'pending' RETURNING *""",
+                (_epoch(until), follow_up_id, user_id),
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is not None:
+                await self._event(follow_up_id, now, "snoozed", until.isoformat())
+        return FollowUp.model_validate(dict(row)) if row else None
+
+    async def delete_follow_up(self, user_id: int, follow_up_id: int) -> bool:
+        rows = await self._write(
+            "DELETE FROM follow_ups WHERE id = ? AND user_id = ? RETURNING id",
+            (follow_up_id, user_id),
+        )
+        return bool(rows)
+
+    # -- the nudge sweep -------------------------------------------------------------------
+    #
+    # Delivery is at most once per nudge: a due row is claimed (claimed_at set, committed)
+    # before it is sent and completed after. A claim found at start-up is left over from a
+    # crash while sending; whether Telegram got the message is unknown, so it is counted as
+    # sent rather than risk a double (see recover_claims).
+
+    async def claim_due(self, now: datetime, limit: int) -> list[FollowUp]:
+        """Claim up to `limit` due nudges of active users who want them, oldest first."""
+        rows = await self._write(
+            """UPDATE follow_ups SET claimed_at = ?
+               WHERE id IN (
+                   SELECT f.id FROM follow_ups AS f JOIN users AS u ON u.id = f.user_id
+                   WHERE f.next_nudge_at <= ? AND f.claimed_at IS NULL
+                     AND u.active = 1 AND u.nudges = 1
+                   ORDER BY f.next_nudge_at LIMIT ?)
+               RETURNING *""",
+            (_epoch(now), _epoch(now), limit),
+        )
+        # Hot path (hundreds of rows per sweep): the schema's CHECK constraints already
+        # guarantee the types, so the rows are not validated a second time.
+        return sorted(
+            (FollowUp.model_construct(**dict(row)) for row in rows),
+            key=lambda f: (f.next_nudge_at or 0, f.id),
+        )
+
+    async def complete_nudge(
+        self, follow_up_id: int, sent_at: datetime, next_at: datetime, event: str = "nudged"
+    ) -> None:
+        """Record a sent nudge and when the next one (or the expiry) falls due."""
+        async with self._transaction():
+            await self._db.execute(
+                """UPDATE follow_ups SET nudges_sent = nudges_sent + 1, next_nudge_at = ?,
+                       claimed_at = NULL
+                   WHERE id = ?""",
+                (_epoch(next_at), follow_up_id),
+            )
+            await self._event(follow_up_id, sent_at, event, None)
+
+    async def release(self, follow_up_id: int, due: datetime | None = None) -> None:
+        """Give a claim back unsent, optionally due at another time (quiet hours)."""
+        await self._write(
+            """UPDATE follow_ups SET claimed_at = NULL, next_nudge_at = COALESCE(?, next_nudge_at)
+               WHERE id = ?""",
+            (_epoch(due) if due else None, follow_up_id),
+        )
+
+    async def expire(self, follow_up_id: int, now: datetime) -> None:
+        async with self._transaction():
+            await self._db.execute(
+                """UPDATE follow_ups SET state = 'expired', next_nudge_at = NULL, claimed_at = NULL
+                   WHERE id = ? AND state = 'pending'""",
+                (follow_up_id,),
+            )
+            await self._event(follow_up_id, now, "expired", None)
+
+    async def stale_claims(self) -> list[FollowUp]:
+        async with self._db.execute(
+            "SELECT * FROM follow_ups WHERE claimed_at IS NOT NULL ORDER BY id"
+        ) as cursor:
+            return [FollowUp.model_validate(dict(row)) async for row in cursor]
+
+    # -- weekly digest ---------------------------------------------------------------------
+
+    async def digest_candidates(self, week: str) -> list[User]:
+        """Active users with the digest on who have not had this week's digest yet."""
+        async with self._db.execute(
+            """SELECT * FROM users WHERE digest = 1 AND active = 1 AND NOT EXISTS (
+                   SELECT 1 FROM digests AS d WHERE d.user_id = users.id AND d.week = ?)""",
+            (week,),
+        ) as cursor:
+            return [User.model_validate(dict(row)) async for row in cursor]
+
+    async def claim_digest(self, user_id: int, week: str, now: datetime) -> bool:
+        """Mark this week's digest as taken; False if it already was (at most once)."""
+        rows = await self._write(
+            "INSERT INTO digests (user_id, week, sent_at) VALUES (?, ?, ?) "
+            "ON CONFLICT DO NOTHING RETURNING user_id",
+            (user_id, week, _epoch(now)),
+        )
+        return bool(rows)
+
+    async def unclaim_digest(self, user_id: int, week: str) -> None:
+        """Give this week's digest back after a failed send, so a later sweep retries."""
+        await self._write("DELETE FROM digests WHERE user_id = ? AND week = ?", (user_id, week))

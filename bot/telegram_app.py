@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from telegram import (
+    Bot,
     BotCommand,
     CallbackQuery,
     InlineKeyboardButton,
@@ -32,13 +33,14 @@ from bot.answers import AnswerService
 from bot.coach import COMMANDS, Clock, Coach, UserRef, utc_now
 from bot.config import Settings
 from bot.knowledge import LANGS, KnowledgeBase
+from bot.nudges import Delivery, NudgeSweeper
 from bot.render import decode_action, encode_action, to_html
 from bot.reply import Reply
 from bot.storage import Repository
 
 log = logging.getLogger(__name__)
 # Commands shown in Telegram's menu; /stats stays unlisted (admins know it).
-MENU = ("start", "help", "topics", "compare", "checklist", "settings")
+MENU = ("start", "help", "topics", "compare", "checklist", "request", "pending", "settings")
 NON_TEXT = (
     filters.Sticker.ALL
     | filters.PHOTO
@@ -195,6 +197,43 @@ async def on_error(update: object, context: CoachContext) -> None:
             log.warning("could not send the error notice either")
 
 
+class TelegramSender:
+    """Delivers a nudge or digest to a user's private chat; reports, never raises."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def __call__(self, user_id: int, reply: Reply) -> Delivery:
+        chunks = to_html(reply)
+        try:
+            for number, chunk in enumerate(chunks, start=1):
+                await self.bot.send_message(
+                    user_id,
+                    chunk,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=keyboard(reply) if number == len(chunks) else None,
+                )
+        except Forbidden:
+            return "blocked"
+        except BadRequest as error:
+            if "chat not found" in str(error).lower() or "deactivated" in str(error).lower():
+                return "blocked"
+            log.error("nudge to user %s refused: %s", user_id, error)
+            return "failed"
+        except TelegramError as error:  # 429 after the rate limiter's retries, 5xx, network
+            log.warning("nudge to user %s not delivered, will retry: %s", user_id, error)
+            return "retry"
+        return "sent"
+
+
+async def sweep_job(context: CoachContext) -> None:
+    """The repeating trigger; the work and its records live in NudgeSweeper and SQLite."""
+    sweeper: NudgeSweeper = context.application.bot_data["sweeper"]
+    result = await sweeper.sweep()
+    if result.sent or result.retried or result.blocked:
+        log.info("nudge sweep: %s", result)
+
+
 def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """All routing in one place. Order matters: the first matching handler in a group wins."""
     private = filters.ChatType.PRIVATE
@@ -238,13 +277,24 @@ def build_application(
 
     async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         repo = await Repository.open(settings.db_path)
-        app.bot_data["coach"] = Coach(
+        coach = app.bot_data["coach"] = Coach(
             service,
             repo,
             default_language=settings.default_language,
             admin_ids=settings.admin_ids,
             timezone=settings.zone,
+            policy=settings.nudge_policy,
             clock=clock,
+        )
+        sweeper = app.bot_data["sweeper"] = NudgeSweeper(
+            coach, TelegramSender(app.bot), quiet=settings.quiet, zone=settings.zone, clock=clock
+        )
+        recovered = await sweeper.recover()
+        if recovered:
+            log.warning("settled %d nudge(s) interrupted by a crash", recovered)
+        assert app.job_queue is not None
+        app.job_queue.run_repeating(
+            sweep_job, interval=settings.sweep_seconds, first=1.0, name="nudge-sweep"
         )
         await publish_commands(app, service.kb)
         me = app.bot.username

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from typing import TextIO
+from zoneinfo import ZoneInfo
 
 from bot.coach import Coach, UserRef, canonical_command, reply_text
+from bot.followups import QuietHours
+from bot.nudges import Delivery, NudgeSweeper
 from bot.reply import Button, Reply
 
 LOCAL_USER = UserRef(id=0, language_code=None)
@@ -23,11 +26,39 @@ def _render(reply: Reply, out: TextIO) -> list[Button]:
     return buttons
 
 
-async def chat(coach: Coach, stdin: TextIO, out: TextIO, user: UserRef = LOCAL_USER) -> None:
-    """Read lines until end of input or /quit; answer each like the Telegram bot would."""
+class TerminalSender:
+    """Nudges for the local user are printed; their buttons become the current choices."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.buttons: list[Button] = []
+
+    async def __call__(self, user_id: int, reply: Reply) -> Delivery:
+        self.buttons = _render(reply, self.out)
+        return "sent"
+
+
+async def chat(
+    coach: Coach,
+    stdin: TextIO,
+    out: TextIO,
+    user: UserRef = LOCAL_USER,
+    *,
+    quiet: QuietHours | None = None,
+    zone: ZoneInfo | None = None,
+) -> None:
+    """Read lines until end of input or /quit; answer each like the Telegram bot would.
+
+    Due nudges are shown after each answer (a terminal cannot interrupt the prompt).
+    """
     lang = await coach.language(user)
     out.write(coach.kb.ui.get(lang, "chat_hint") + "\n\n")
     out.flush()
+    sender = TerminalSender(out)
+    sweeper = NudgeSweeper(
+        coach, sender, quiet=quiet, zone=zone or coach.timezone, clock=coach.clock
+    )
+    await sweeper.recover()
     buttons: list[Button] = []
     for raw in stdin:
         line = raw.strip()
@@ -46,3 +77,6 @@ async def chat(coach: Coach, stdin: TextIO, out: TextIO, user: UserRef = LOCAL_U
         else:
             reply = await coach.question(user, line)
         buttons = _render(reply, out)
+        sender.buttons = []
+        if (await sweeper.sweep()).sent:
+            buttons = sender.buttons

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import signal
+import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -106,3 +108,66 @@ def test_missing_token_fails_fast_with_a_clear_message(tmp_path: Path) -> None:
     bot.start()
     assert bot.wait() == 2
     assert "BOT_API_BASE_URL" in bot.output()
+
+
+def test_nudges_arrive_once_across_sigkill_and_resist_replay(
+    api: FakeBotAPI, tmp_path: Path
+) -> None:
+    base: str = api.base_url  # type: ignore[attr-defined]
+    db = tmp_path / "bot.sqlite3"
+    env = {
+        "BOT_FOLLOW_UP_AFTER": "3s",
+        "BOT_FOLLOW_UP_REPEAT": "1h",
+        "BOT_REMINDER_SWEEP_SECONDS": "1",
+        "BOT_QUIET_HOURS": "",
+    }
+    bot = _started(api, BotProcess(base, db, tmp_path / "bot.log", **env))
+    try:
+        mark = api.mark()
+        api.say("/request linkedin Erika Mustermann")
+        api.wait_for(lambda c: "Notiert: LinkedIn-Einladung an Erika" in _text(c), after=mark)
+        nudge = api.wait_for(lambda c: "Erinnerung: LinkedIn-Einladung an Erika" in _text(c))
+        assert int(nudge.params["chat_id"]) == 7
+
+        mark = api.mark()
+        api.say("/anfrage xing Max Muster")
+        api.wait_for(lambda c: "Notiert: XING-Anfrage an Max Muster" in _text(c), after=mark)
+        bot.stop(signal.SIGKILL)  # before Max's nudge is due
+    finally:
+        if bot.process and bot.process.poll() is None:
+            bot.stop(signal.SIGKILL)
+
+    time.sleep(3.5)  # the nudge falls due while the bot is down
+    mark = api.mark()
+    bot = _started(api, BotProcess(base, db, tmp_path / "bot.log", **env))
+    try:
+        api.wait_for(lambda c: "Erinnerung: XING-Anfrage an Max Muster" in _text(c), after=mark)
+        time.sleep(3)  # three more sweeps
+        max_nudges = [c for c in api.sent() if "Erinnerung: XING-Anfrage an Max" in _text(c)]
+        assert len(max_nudges) == 1, "delivered exactly once after the restart"
+        erika_nudges = [
+            c for c in api.sent() if "Erinnerung: LinkedIn-Einladung an Erika" in _text(c)
+        ]
+        assert len(erika_nudges) == 1, "the earlier nudge was not repeated"
+
+        accept = next(b for b in _buttons(nudge) if b["text"] == "Angenommen")["callback_data"]
+        mark = api.mark()
+        api.press(accept, user_id=99)  # somebody else replays the button's data
+        answer = api.wait_for(lambda c: c.method == "answerCallbackQuery", after=mark)
+        assert "gibt es nicht" in str(answer.params.get("text", ""))
+        mark = api.mark()
+        api.press(accept, user_id=7)
+        api.wait_for(lambda c: "als angenommen vermerkt" in _text(c), after=mark)
+        bot.stop()
+    finally:
+        if bot.process and bot.process.poll() is None:
+            bot.stop(signal.SIGKILL)
+
+    with sqlite3.connect(db) as connection:
+        rows = dict(connection.execute("SELECT name, state FROM follow_ups").fetchall())
+        nudged = connection.execute(
+            "SELECT COUNT(*) FROM follow_up_events WHERE event = 'nudged'"
+        ).fetchone()[0]
+    assert rows == {"Erika Mustermann": "accepted", "Max Muster": "pending"}
+    assert nudged == 2
+    assert TOKEN not in bot.output()

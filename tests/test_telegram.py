@@ -303,4 +303,13 @@ async def test_command_menus_are_published_in_both_languages(
     calls = request_fake.sent("setMyCommands")
     assert [c.params.get("language_code") for c in calls] == ["de", "en", None]
     names = [c["command"] for c in calls[0].params["commands"]]
-    assert names == ["start", "help", "topics", "compare", "checklist", "settings"]
+    assert names == [
+        "start",
+        "help",
+        "topics",
+        "compare",
+        "checklist",
+        "request",
+        "pending",
+        "settings",
+    ]

@@ -1,0 +1,161 @@
+"""The reminder sweep: due follow-ups are read from SQLite, sent, and recorded.
+
+SQLite is the source of truth; the repeating job is only a trigger. Delivery is at most
+once per nudge:
+
+1. `claim_due` marks a batch of due rows as claimed, committed before anything is sent.
+2. Each is sent; on success `complete_nudge` counts it and schedules the next one (or, after
+   the last, the expiry). Explicit failures (429 after retries, 5xx, network) release the
+   claim with a short delay, so the next sweep tries again: such a nudge is late, not lost.
+3. A claim still set when the bot starts is left over from a crash while sending. Telegram
+   may or may not have delivered it, and there is no way to ask, so it is counted as sent:
+   never a double message, at the price of possibly one missing nudge in that rare case.
+   The user still gets the next one, and /pending always shows the request.
+
+Quiet hours defer a nudge to their end (in the operator's time zone), never drop it. A user
+who blocked the bot (403) is marked inactive; their nudges wait until they write again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from bot.coach import Clock, Coach, UserRef
+from bot.followups import FollowUp, QuietHours
+from bot.reply import Reply
+
+log = logging.getLogger(__name__)
+
+# sent: delivered; blocked: the user blocked the bot or is gone; retry: a passing failure;
+# failed: refused for good (a bug on our side): recorded, not retried forever.
+Delivery = Literal["sent", "blocked", "retry", "failed"]
+# Sends one reply to a user's private chat and says how it went; must not raise.
+Sender = Callable[[int, Reply], Awaitable[Delivery]]
+BATCH = 500
+RETRY_AFTER = timedelta(minutes=1)
+DIGEST_WEEKDAY = 0  # Monday
+DIGEST_HOUR = 8
+
+
+@dataclass
+class SweepResult:
+    sent: int = 0
+    deferred: int = 0
+    retried: int = 0
+    blocked: int = 0
+    expired: int = 0
+    digests: int = 0
+
+
+class NudgeSweeper:
+    """Claims due nudges in batches and delivers them through a Sender."""
+
+    def __init__(
+        self,
+        coach: Coach,
+        send: Sender,
+        *,
+        quiet: QuietHours | None,
+        zone: ZoneInfo,
+        clock: Clock,
+        batch: int = BATCH,
+    ) -> None:
+        self.coach = coach
+        self.repo = coach.repo
+        self.tracker = coach.tracker
+        self.send = send
+        self.quiet = quiet
+        self.zone = zone
+        self.clock = clock
+        self.batch = batch
+        self._running = asyncio.Lock()
+
+    async def recover(self) -> int:
+        """Settle claims left by a crash: counted as sent (see the module docstring)."""
+        stale = await self.repo.stale_claims()
+        for follow_up in stale:
+            user = await self.repo.user(follow_up.user_id)
+            policy = self.tracker.policy_for(user)
+            now = self.clock()
+            log.warning("nudge %s was being sent during a crash; not sending again", follow_up.id)
+            await self.repo.complete_nudge(
+                follow_up.id, now, policy.following(now), event="nudge_uncertain"
+            )
+        return len(stale)
+
+    async def sweep(self) -> SweepResult:
+        """Deliver everything due now; a sweep already running makes this one a no-op."""
+        result = SweepResult()
+        if self._running.locked():
+            return result
+        async with self._running:
+            while True:
+                due = await self.repo.claim_due(self.clock(), self.batch)
+                if not due:
+                    break
+                for follow_up in due:
+                    try:
+                        await self._deliver(follow_up, result)
+                    except Exception:
+                        # One broken row must not stop the others; it is retried later.
+                        log.exception("nudge %s failed", follow_up.id)
+                        await self.repo.release(follow_up.id, self.clock() + RETRY_AFTER)
+                        result.retried += 1
+            await self._digests(result)
+        return result
+
+    async def _deliver(self, follow_up: FollowUp, result: SweepResult) -> None:
+        now = self.clock()
+        user = await self.repo.user(follow_up.user_id)
+        policy = self.tracker.policy_for(user)
+        if follow_up.nudges_sent >= policy.max_nudges:
+            await self.repo.expire(follow_up.id, now)
+            result.expired += 1
+            return
+        if self.quiet is not None:
+            allowed = self.quiet.defer(now, self.zone)
+            if allowed != now:
+                await self.repo.release(follow_up.id, allowed)
+                result.deferred += 1
+                return
+        lang = await self.coach.language(
+            UserRef(follow_up.user_id, user.language_code if user else None), touch=False
+        )
+        reply = self.tracker.follow_up_reply(lang, follow_up, now, nudge=True)
+        outcome = await self.send(follow_up.user_id, reply)
+        if outcome in ("sent", "failed"):
+            event = "nudged" if outcome == "sent" else "nudge_failed"
+            await self.repo.complete_nudge(follow_up.id, now, policy.following(now), event=event)
+            result.sent += outcome == "sent"
+        elif outcome == "blocked":
+            await self.repo.set_active(follow_up.user_id, False)
+            await self.repo.release(follow_up.id)
+            result.blocked += 1
+        else:
+            await self.repo.release(follow_up.id, now + RETRY_AFTER)
+            result.retried += 1
+
+    async def _digests(self, result: SweepResult) -> None:
+        """Monday from 08:00 local time: one digest per user and week, at most once."""
+        now = self.clock()
+        local = now.astimezone(self.zone)
+        if local.weekday() != DIGEST_WEEKDAY or local.hour < DIGEST_HOUR:
+            return
+        year, week, _ = local.isocalendar()
+        label = f"{year}-W{week:02d}"
+        for user in await self.repo.digest_candidates(label):
+            if not await self.repo.claim_digest(user.id, label, now):
+                continue
+            lang = await self.coach.language(UserRef(user.id, user.language_code), touch=False)
+            outcome = await self.send(user.id, await self.tracker.digest(user, lang, now))
+            if outcome == "blocked":
+                await self.repo.set_active(user.id, False)
+            elif outcome == "retry":
+                await self.repo.unclaim_digest(user.id, label)
+            result.digests += outcome == "sent"

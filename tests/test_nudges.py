@@ -1,0 +1,310 @@
+"""Follow-ups end to end in the core: logging, nudges, decisions; time is a fake clock."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.answers import AnswerService
+from bot.coach import Coach, UserRef, reply_text
+from bot.followups import NudgePolicy, QuietHours
+from bot.nudges import Delivery, NudgeSweeper
+from bot.render import to_plain
+from bot.reply import Action, ActionKind, Reply
+from bot.storage import Repository
+from tests.conftest import FakeClock
+
+ERIKA = UserRef(7, "de")
+MAX = UserRef(8, "en")
+UTC_ZONE = ZoneInfo("UTC")
+
+
+class RecordingSender:
+    """Collects what would be sent; can be told to fail for some users."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[int, Reply]] = []
+        self.outcome: dict[int, Delivery] = {}
+
+    async def __call__(self, user_id: int, reply: Reply) -> Delivery:
+        outcome = self.outcome.get(user_id, "sent")
+        if outcome == "sent":
+            self.sent.append((user_id, reply))
+        return outcome
+
+    def texts(self, user_id: int | None = None) -> list[str]:
+        return [to_plain(r) for u, r in self.sent if user_id is None or u == user_id]
+
+
+@pytest.fixture
+def coach(service: AnswerService, repo: Repository, clock: FakeClock) -> Coach:
+    policy = NudgePolicy(timedelta(days=7), timedelta(days=7))
+    return Coach(service, repo, policy=policy, clock=clock, timezone=UTC_ZONE)
+
+
+@pytest.fixture
+def sender() -> RecordingSender:
+    return RecordingSender()
+
+
+@pytest.fixture
+def sweeper(coach: Coach, sender: RecordingSender, clock: FakeClock) -> NudgeSweeper:
+    return NudgeSweeper(coach, sender, quiet=None, zone=UTC_ZONE, clock=clock)
+
+
+def _buttons(reply: Reply) -> dict[str, Action]:
+    return {button.label: button.action for row in reply.buttons for button in row}
+
+
+async def test_logging_confirms_and_schedules(coach: Coach, repo: Repository) -> None:
+    reply = await coach.command(ERIKA, "request", "linkedin Erika Mustermann | Messe")
+    assert "Notiert: LinkedIn-Einladung an Erika Mustermann." in reply_text(reply)
+    assert "in 1 Woche" in reply_text(reply)
+    (follow_up,) = await repo.open_follow_ups(7)
+    assert follow_up.note == "Messe" and follow_up.nudges_sent == 0
+    assert [e.event for e in await repo.history(follow_up.id)] == ["created"]
+
+
+async def test_linkedin_note_is_checked_against_the_knowledge_base(coach: Coach) -> None:
+    too_long = await coach.command(ERIKA, "request", "linkedin Erika | " + "x" * 301)
+    assert "höchstens 300 Zeichen" in reply_text(too_long)
+    assert not await coach.repo.open_follow_ups(7)
+    long = await coach.command(ERIKA, "request", "linkedin Erika | " + "x" * 250)
+    assert "etwa 200 Zeichen" in reply_text(long)
+    xing = await coach.command(ERIKA, "request", "xing Max | Hallo Max")
+    assert "nur mit Premium" in reply_text(xing)
+
+
+async def test_nudges_come_after_delay_repeat_at_most_three_times_then_expire(
+    coach: Coach, sweeper: NudgeSweeper, sender: RecordingSender, clock: FakeClock
+) -> None:
+    await coach.command(ERIKA, "request", "linkedin Erika Mustermann")
+    clock.advance(days=6, hours=23)
+    assert (await sweeper.sweep()).sent == 0
+    clock.advance(hours=1)
+    assert (await sweeper.sweep()).sent == 1
+    assert (await sweeper.sweep()).sent == 0, "never twice for one due time"
+    first = sender.texts()[0]
+    assert "Erinnerung: LinkedIn-Einladung an Erika Mustermann" in first
+    assert "seit 1 Woche offen" in first
+    labels = _buttons(sender.sent[0][1])
+    assert {"Angenommen", "Abgelehnt/ignoriert", "Zurückgezogen", "Später", "Löschen"} <= set(
+        labels
+    )
+    clock.advance(days=7)
+    await sweeper.sweep()
+    assert "zurückzuziehen" not in sender.texts()[1]
+    clock.advance(days=7)
+    await sweeper.sweep()
+    third = sender.texts()[2]
+    assert "zurückzuziehen" in third and "drei Wochen" in third, "after about 3 weeks: withdraw"
+    assert "letzte Erinnerung" in third
+    clock.advance(days=7)
+    result = await sweeper.sweep()
+    assert (result.sent, result.expired) == (0, 1)
+    assert len(sender.sent) == 3
+    assert not await coach.repo.open_follow_ups(7)
+
+
+async def test_advice_fits_platform_and_direction(
+    coach: Coach, sweeper: NudgeSweeper, sender: RecordingSender, clock: FakeClock
+) -> None:
+    await coach.command(ERIKA, "request", "xing Max Muster")
+    await coach.command(ERIKA, "request", "received linkedin Jo Doe")
+    await coach.command(MAX, "request", "received xing Anna")
+    clock.advance(days=7)
+    await sweeper.sweep()
+    texts = sender.texts()
+    assert any("Ablehnung nicht angezeigt" in t for t in texts)
+    assert any("ehrlich, ob Sie die Person kennen" in t for t in texts)
+    english = sender.texts(8)[0]
+    assert "Best decide now" in english and "Withdrawn" not in _buttons(sender.sent[-1][1])
+
+
+async def test_accepting_stops_nudges(
+    coach: Coach, sweeper: NudgeSweeper, sender: RecordingSender, clock: FakeClock
+) -> None:
+    await coach.command(ERIKA, "request", "linkedin Erika")
+    clock.advance(days=7)
+    await sweeper.sweep()
+    accept = _buttons(sender.sent[0][1])["Angenommen"]
+    reply = await coach.press(ERIKA, accept)
+    assert "als angenommen vermerkt" in reply_text(reply)
+    clock.advance(days=30)
+    await sweeper.sweep()
+    assert len(sender.sent) == 1
+    (follow_up,) = [f for f in await coach.repo.open_follow_ups(7)] or [None]
+    assert follow_up is None
+    again = await coach.press(ERIKA, accept)
+    assert again.notice is not None and "schon erledigt" in again.notice
+
+
+async def test_snooze_moves_only_the_next_nudge(
+    coach: Coach, sweeper: NudgeSweeper, sender: RecordingSender, clock: FakeClock
+) -> None:
+    await coach.command(ERIKA, "request", "linkedin Erika")
+    clock.advance(days=7)
+    await sweeper.sweep()
+    later = _buttons(sender.sent[0][1])["Später"]
+    clock.advance(days=1)
+    reply = await coach.press(ERIKA, later)
+    assert "in 1 Woche wieder an Erika" in reply_text(reply)
+    (follow_up,) = await coach.repo.open_follow_ups(7)
+    assert follow_up.state == "pending" and follow_up.nudges_sent == 1
+    clock.advance(days=6, hours=23)
+    assert (await sweeper.sweep()).sent == 0
+    clock.advance(hours=1)
+    assert (await sweeper.sweep()).sent == 1
+
+
+async def test_foreign_or_forged_presses_change_nothing(
+    coach: Coach, sweeper: NudgeSweeper, sender: RecordingSender, clock: FakeClock
+) -> None:
+    await coach.command(ERIKA, "request", "linkedin Erika")
+    clock.advance(days=7)
+    await sweeper.sweep()
+    buttons = _buttons(sender.sent[0][1])
+    for label in ("Angenommen", "Löschen", "Später"):
+        reply = await coach.press(MAX, buttons[label])
+        assert reply.notice is not None and "does not exist" in reply.notice
+    forged = [Action(ActionKind.DECIDE, "999-a"), Action(ActionKind.DECIDE, "1-z"),
+              Action(ActionKind.DELETE, "1"), Action(ActionKind.FOLLOW_UP, "x")]  # fmt: skip
+    for action in forged:
+        assert (await coach.press(MAX, action)).notice is not None
+    (follow_up,) = await coach.repo.open_follow_ups(7)
+    assert follow_up.state == "pending" and follow_up.nudges_sent == 1
+
+
+async def test_delete_asks_first_then_removes_with_history(coach: Coach, repo: Repository) -> None:
+    await coach.command(ERIKA, "request", "xing Max")
+    listing = await coach.command(ERIKA, "pending")
+    assert "Offene Anfragen: 1" in reply_text(listing)
+    detail = await coach.press(ERIKA, next(iter(_buttons(listing).values())))
+    ask = await coach.press(ERIKA, _buttons(detail)["Löschen"])
+    assert "wirklich löschen" in reply_text(ask)
+    assert await repo.open_follow_ups(7), "nothing deleted before confirming"
+    done = await coach.press(ERIKA, _buttons(ask)["Ja, endgültig löschen"])
+    assert "Gelöscht: XING-Anfrage an Max." in reply_text(done)
+    assert not await repo.open_follow_ups(7)
+
+
+async def test_quiet_hours_defer_never_drop(
+    coach: Coach, sender: RecordingSender, clock: FakeClock
+) -> None:
+    quiet = QuietHours.parse("21:00-08:00")
+    sweeper = NudgeSweeper(coach, sender, quiet=quiet, zone=UTC_ZONE, clock=clock)
+    clock.now = clock.now.replace(hour=22)
+    await coach.command(ERIKA, "request", "linkedin Erika")
+    clock.advance(days=7)
+    result = await sweeper.sweep()
+    assert (result.sent, result.deferred) == (0, 1)
+    clock.advance(hours=9, minutes=59)  # 07:59
+    assert (await sweeper.sweep()).sent == 0
+    clock.advance(minutes=1)  # 08:00
+    assert (await sweeper.sweep()).sent == 1
+
+
+async def test_blocked_user_pauses_until_they_write_again(
+    coach: Coach, sweeper: NudgeSweeper, sender: RecordingSender, clock: FakeClock
+) -> None:
+    await coach.command(ERIKA, "request", "linkedin Erika")
+    await coach.command(MAX, "request", "linkedin Max")
+    clock.advance(days=7)
+    sender.outcome[7] = "blocked"
+    result = await sweeper.sweep()
+    assert (result.sent, result.blocked) == (1, 1), "one user's failure does not stop others"
+    user = await coach.repo.user(7)
+    assert user is not None and not user.active
+    clock.advance(days=10)
+    await sweeper.sweep()
+    assert sender.texts(7) == [], "no nudges while blocked"
+    del sender.outcome[7]
+    await coach.command(ERIKA, "help")
+    await sweeper.sweep()
+    assert len(sender.texts(7)) == 1, "writing again resumes them"
+
+
+async def test_passing_failures_are_retried_not_lost(
+    coach: Coach, sweeper: NudgeSweeper, sender: RecordingSender, clock: FakeClock
+) -> None:
+    await coach.command(ERIKA, "request", "linkedin Erika")
+    clock.advance(days=7)
+    sender.outcome[7] = "retry"
+    assert (await sweeper.sweep()).retried == 1
+    del sender.outcome[7]
+    assert (await sweeper.sweep()).sent == 0, "not before the retry delay"
+    clock.advance(minutes=1)
+    assert (await sweeper.sweep()).sent == 1
+
+
+async def test_a_crash_while_sending_never_causes_a_double(
+    coach: Coach, sweeper: NudgeSweeper, sender: RecordingSender, clock: FakeClock
+) -> None:
+    await coach.command(ERIKA, "request", "linkedin Erika")
+    clock.advance(days=7)
+    (claimed,) = await coach.repo.claim_due(clock(), 10)  # the crash: claimed, never recorded
+    restarted = NudgeSweeper(coach, sender, quiet=None, zone=UTC_ZONE, clock=clock)
+    assert await restarted.recover() == 1
+    assert (await restarted.sweep()).sent == 0
+    events = [e.event for e in await coach.repo.history(claimed.id)]
+    assert events == ["created", "nudge_uncertain"]
+    clock.advance(days=7)
+    assert (await restarted.sweep()).sent == 1, "the schedule goes on"
+
+
+async def test_nudge_due_while_down_is_sent_once_after_restart(
+    coach: Coach, sender: RecordingSender, clock: FakeClock
+) -> None:
+    await coach.command(ERIKA, "request", "linkedin Erika")
+    clock.advance(days=9)  # the bot was down when it fell due
+    restarted = NudgeSweeper(coach, sender, quiet=None, zone=UTC_ZONE, clock=clock)
+    assert await restarted.recover() == 0
+    assert (await restarted.sweep()).sent == 1
+    assert (await restarted.sweep()).sent == 0
+
+
+async def test_nudges_off_and_own_delays_in_settings(
+    coach: Coach, sweeper: NudgeSweeper, clock: FakeClock
+) -> None:
+    settings = await coach.command(ERIKA, "settings")
+    assert "Erinnerungen: an; die erste nach 1 Woche, danach jede Woche" in reply_text(settings)
+    changed = await coach.press(ERIKA, _buttons(settings)["Erste nach 3 Tagen"])
+    assert "die erste nach 3 Tagen" in reply_text(changed) and changed.edit
+    log = await coach.command(ERIKA, "request", "linkedin Erika")
+    assert "in 3 Tagen" in reply_text(log)
+    off = await coach.press(ERIKA, _buttons(changed)["Erinnerungen ausschalten"])
+    assert "Erinnerungen: aus" in reply_text(off)
+    clock.advance(days=30)
+    assert (await sweeper.sweep()).sent == 0
+    assert (await coach.press(ERIKA, Action(ActionKind.SETTING, "after-5y"))).notice
+
+
+async def test_guided_request_asks_for_the_name(coach: Coach, repo: Repository) -> None:
+    choose = await coach.command(ERIKA, "request")
+    asked = await coach.press(ERIKA, _buttons(choose)["LinkedIn: erhalten"])
+    assert "Wie heißt die Person?" in reply_text(asked)
+    saved = await coach.question(ERIKA, "Jo Doe | Kunde aus Köln")
+    assert "LinkedIn-Einladung von Jo Doe" in reply_text(saved)
+    (follow_up,) = await repo.open_follow_ups(7)
+    assert (follow_up.direction, follow_up.note) == ("received", "Kunde aus Köln")
+    after = await coach.question(ERIKA, "Wie lang darf die LinkedIn-Notiz sein?")
+    assert "300" in reply_text(after), "questions work again afterwards"
+
+
+async def test_weekly_digest_once_on_monday_morning(
+    coach: Coach, sweeper: NudgeSweeper, sender: RecordingSender, clock: FakeClock
+) -> None:
+    settings = await coach.command(ERIKA, "settings")
+    await coach.press(ERIKA, _buttons(settings)["Wochenübersicht an"])
+    await coach.command(ERIKA, "request", "xing Max")
+    clock.now = clock.now.replace(day=30, hour=7)  # Monday 30 Nov 2026, 07:00
+    assert (await sweeper.sweep()).digests == 0
+    clock.advance(hours=1)
+    assert (await sweeper.sweep()).digests == 1
+    assert (await sweeper.sweep()).digests == 0
+    digest = [t for t in sender.texts() if "Ihre Netzwerk-Woche" in t]
+    assert len(digest) == 1 and "Offene Anfragen: 1" in digest[0] and "0/9 erledigt" in digest[0]
+    clock.advance(days=7)
+    assert (await sweeper.sweep()).digests == 1
