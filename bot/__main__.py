@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import sys
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TextIO
@@ -34,6 +35,9 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
     kb = sub.add_parser("kb", help="knowledge base tools")
     kb.add_argument("action", choices=["check"])
+    backup = sub.add_parser("backup", help="consistent copy of the database, also while running")
+    backup.add_argument("path", type=Path)
+    sub.add_parser("health", help="exit 0 if the running bot's reminder sweep is alive")
     return parser
 
 
@@ -122,10 +126,59 @@ async def _chat(settings: Settings, service: AnswerService) -> int:
             admin_ids=settings.admin_ids,
             timezone=settings.zone,
             policy=settings.nudge_policy,
+            log_retention_days=settings.log_retention_days,
         )
-        await chat(coach, sys.stdin, sys.stdout, quiet=settings.quiet, zone=settings.zone)
+        await chat(
+            coach,
+            sys.stdin,
+            sys.stdout,
+            quiet=settings.quiet,
+            zone=settings.zone,
+            files=settings.db_path.parent,
+        )
     finally:
         await repo.close()
+    return 0
+
+
+def cmd_backup(settings: Settings, target: Path) -> int:
+    """Copy the live database with SQLite's backup API (consistent while the bot writes)."""
+    if not settings.db_path.exists():
+        print(f"error: no database at {settings.db_path}", file=sys.stderr)
+        return 2
+    if target.exists():
+        print(f"error: {target} exists; choose a new file", file=sys.stderr)
+        return 2
+    asyncio.run(_copy(settings.db_path, target))
+    print(f"backup written to {target}")
+    return 0
+
+
+async def _copy(source: Path, target: Path) -> None:
+    from bot.storage import Repository
+
+    repo = await Repository.open(source)
+    try:
+        await repo.backup(target)
+    finally:
+        await repo.close()
+
+
+def _health(settings: Settings) -> int:
+    """Healthy if the reminder sweep wrote its heartbeat within three sweep intervals."""
+    from bot.telegram_app import heartbeat_path
+
+    path = heartbeat_path(settings)
+    try:
+        age = time.time() - path.stat().st_mtime
+    except FileNotFoundError:
+        print(f"unhealthy: no heartbeat at {path}")
+        return 1
+    limit = max(3 * settings.sweep_seconds, 30.0)
+    if age > limit:
+        print(f"unhealthy: last heartbeat {age:.0f} s ago (limit {limit:.0f} s)")
+        return 1
+    print(f"healthy: last heartbeat {age:.0f} s ago")
     return 0
 
 
@@ -140,6 +193,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args.command
     if command is None:
         command = "run" if settings.token else "chat"
+    if command == "backup":
+        return cmd_backup(settings, args.path)
+    if command == "health":
+        return _health(settings)
     service = AnswerService(kb)
     if command == "ask":
         questions = [" ".join(args.question)] if args.question else sys.stdin

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -13,7 +14,7 @@ from bot.answers import AnswerService
 from bot.followups import NudgePolicy
 from bot.knowledge import KnowledgeBase, Lang
 from bot.render import to_plain
-from bot.reply import Action, ActionKind, Block, Button, Reply
+from bot.reply import Action, ActionKind, Block, Button, Document, Reply
 from bot.storage import Repository, User
 from bot.text import fold
 from bot.tracker import RequestTracker
@@ -43,6 +44,9 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "settings": ("einstellungen",),
     "request": ("anfrage",),
     "pending": ("offen",),
+    "privacy": ("datenschutz",),
+    "export": (),
+    "delete": ("loeschen",),
     "stats": (),
 }
 _ALIASES = {alias: name for name, aliases in COMMANDS.items() for alias in (name, *aliases)}
@@ -65,6 +69,7 @@ class Coach:
         admin_ids: frozenset[int] = frozenset(),
         timezone: ZoneInfo | None = None,
         policy: NudgePolicy | None = None,
+        log_retention_days: int = 90,
         clock: Clock = utc_now,
     ) -> None:
         self.answers = answers
@@ -74,6 +79,7 @@ class Coach:
         self.admin_ids = admin_ids
         self.timezone = timezone or ZoneInfo("Europe/Berlin")
         self.clock = clock
+        self.log_retention_days = log_retention_days
         self.tracker = RequestTracker(
             answers.kb, repo, policy or NudgePolicy(timedelta(days=7), timedelta(days=7))
         )
@@ -125,6 +131,18 @@ class Coach:
             )
         if name == "pending":
             return await self.tracker.pending(user.id, await self.language(user), self.clock())
+        if name == "privacy":
+            lang = await self.language(user)
+            return Reply((Block(self._ui(lang, "privacy", days=self.log_retention_days)),))
+        if name == "export":
+            return await self.export(user)
+        if name == "delete":
+            lang = await self.language(user)
+            buttons = (
+                Button(self._ui(lang, "button_forget"), Action(ActionKind.FORGET, "yes")),
+                Button(self._ui(lang, "button_cancel"), Action(ActionKind.FORGET, "no")),
+            )
+            return Reply((Block(self._ui(lang, "forget_ask")),), (buttons,))
         return await self.unknown_command(user)
 
     async def start(self, user: UserRef) -> Reply:
@@ -243,6 +261,28 @@ class Coach:
         await self.repo.set_checklist_item(user.id, item_id, not done, self.clock())
         return await self.checklist(user, edit=True)
 
+    async def export(self, user: UserRef) -> Reply:
+        """All of the user's rows as a JSON document."""
+        lang = await self.language(user)
+        data = {
+            "exported_at": self.clock().isoformat(),
+            "timestamps": "seconds since 1970-01-01 UTC",
+            **await self.repo.export_user(user.id),
+        }
+        content = json.dumps(data, ensure_ascii=False, indent=2).encode()
+        document = Document(f"netzwerk-coach-{user.id}.json", content)
+        return Reply((Block(self._ui(lang, "export_caption")),), document=document)
+
+    async def forget(self, user: UserRef) -> None:
+        """Erase every row about the user, and what the process remembers of them."""
+        await self.repo.delete_user(user.id)
+        self.tracker.forget(user.id)
+
+    async def purge_old_questions(self) -> int:
+        """Apply the question log retention; run daily."""
+        before = self.clock() - timedelta(days=self.log_retention_days)
+        return await self.repo.purge_question_log(before)
+
     async def settings(self, user: UserRef, *, edit: bool = False) -> Reply:
         lang = await self.language(user)
         record = await self.repo.user(user.id)
@@ -327,6 +367,11 @@ class Coach:
             return await self.tracker.decide(user.id, lang, action.arg, now)
         if kind is ActionKind.DELETE:
             return await self.tracker.delete(user.id, lang, action.arg)
+        if kind is ActionKind.FORGET:
+            if action.arg == "yes":
+                await self.forget(user)
+                return Reply((Block(self._ui(lang, "forget_done")),), edit=True)
+            return Reply((Block(self._ui(lang, "forget_cancelled")),), edit=True)
         if kind is ActionKind.SETTING:
             if not await self.tracker.change_setting(user.id, action.arg):
                 return Reply((), notice=self._ui(lang, "stale_button"))

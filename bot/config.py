@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from bot.followups import NudgePolicy, QuietHours, parse_duration
 from bot.knowledge import Lang
@@ -41,6 +51,39 @@ class Settings(BaseModel):
     follow_up_repeat: timedelta = Field(default=timedelta(days=7), alias="BOT_FOLLOW_UP_REPEAT")
     sweep_seconds: float = Field(default=60.0, gt=0, le=3600, alias="BOT_REMINDER_SWEEP_SECONDS")
     quiet_hours: str = Field(default="21:00-08:00", alias="BOT_QUIET_HOURS")
+    log_retention_days: int = Field(default=90, ge=1, le=3650, alias="BOT_LOG_RETENTION_DAYS")
+    webhook_url: str | None = Field(default=None, alias="BOT_WEBHOOK_URL")
+    webhook_listen: str = Field(default="127.0.0.1", alias="BOT_WEBHOOK_LISTEN")
+    webhook_port: int = Field(default=8443, ge=1, le=65535, alias="BOT_WEBHOOK_PORT")
+    webhook_secret: SecretStr | None = Field(default=None, alias="BOT_WEBHOOK_SECRET")
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError("must be the public https:// address Telegram posts updates to")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram allows 1-256 characters A-Z, a-z, 0-9, _ and -.
+        if value is not None and not re.fullmatch(
+            r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()
+        ):
+            raise ValueError("use 1-256 characters from A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.webhook_url and self.webhook_secret is None:
+            raise ValueError("BOT_WEBHOOK_SECRET is required when BOT_WEBHOOK_URL is set")
+        return self
+
+    @property
+    def webhook_path(self) -> str:
+        """The local path the webhook listens on: the path of BOT_WEBHOOK_URL."""
+        return urlsplit(self.webhook_url or "").path.strip("/")
 
     @field_validator("follow_up_after", "follow_up_repeat", mode="before")
     @classmethod
@@ -130,7 +173,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
-            field = error["loc"][0] if error["loc"] else "?"
+            field = error["loc"][0] if error["loc"] else "BOT_WEBHOOK_SECRET"
             name = _alias(str(field))
             # Never echo the offending value: for BOT_TOKEN it would leak the secret.
             problems.append(f"{name}: {error['msg']}")

@@ -26,6 +26,7 @@ class ActionKind(StrEnum):
     DECIDE = "fs"  # a state button: "<id>-<code>"
     DELETE = "fx"  # confirmed deletion of a request
     SETTING = "st"  # a settings toggle or choice
+    FORGET = "dl"  # /delete confirmed ("yes") or cancelled ("no")
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,14 @@ class Block:
 
 
 @dataclass(frozen=True)
+class Document:
+    """A file sent along with a reply (Telegram: sendDocument)."""
+
+    filename: str
+    content: bytes
+
+
+@dataclass(frozen=True)
 class Reply:
     """A message to the user; `edit` asks the front door to replace the pressed message."""
 
@@ -54,6 +63,7 @@ class Reply:
     buttons: tuple[tuple[Button, ...], ...] = ()
     edit: bool = False
     notice: str | None = None  # short toast for a button press (Telegram's callback answer)
+    document: Document | None = None
 
 
 def text_reply(text: str, *buttons: tuple[Button, ...]) -> Reply:

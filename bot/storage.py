@@ -481,3 +481,48 @@ class Repository:
     async def unclaim_digest(self, user_id: int, week: str) -> None:
         """Give this week's digest back after a failed send, so a later sweep retries."""
         await self._write("DELETE FROM digests WHERE user_id = ? AND week = ?", (user_id, week))
+
+    # -- privacy -----------------------------------------------------------------------------
+
+    async def export_user(self, user_id: int) -> dict[str, object]:
+        """Every row about one user, table by table (for /export)."""
+
+        async def rows(sql: str) -> list[dict[str, object]]:
+            async with self._db.execute(sql, (user_id,)) as cursor:
+                return [dict(row) async for row in cursor]
+
+        user = await rows("SELECT * FROM users WHERE id = ?")
+        return {
+            "user": user[0] if user else None,
+            "checklist_progress": await rows(
+                "SELECT item_id, done_at FROM checklist_progress WHERE user_id = ? ORDER BY item_id"
+            ),
+            "follow_ups": await rows("SELECT * FROM follow_ups WHERE user_id = ? ORDER BY id"),
+            "follow_up_events": await rows(
+                """SELECT e.* FROM follow_up_events AS e JOIN follow_ups AS f
+                   ON f.id = e.follow_up_id WHERE f.user_id = ? ORDER BY e.id"""
+            ),
+            "digests": await rows("SELECT week, sent_at FROM digests WHERE user_id = ?"),
+            "question_log": await rows(
+                """SELECT asked_at, text, lang, outcome, entry_id, score FROM question_log
+                   WHERE user_id = ? ORDER BY id"""
+            ),
+        }
+
+    async def delete_user(self, user_id: int) -> None:
+        """Erase the user; every table refers to users with ON DELETE CASCADE."""
+        await self._write("DELETE FROM users WHERE id = ?", (user_id,))
+        self._users.pop(user_id, None)
+
+    async def purge_question_log(self, before: datetime) -> int:
+        """Delete logged questions older than `before`; the number deleted."""
+        rows = await self._write(
+            "DELETE FROM question_log WHERE asked_at < ? RETURNING id", (_epoch(before),)
+        )
+        return len(rows)
+
+    async def backup(self, target: Path) -> None:
+        """A consistent copy of the live database (SQLite's online backup API)."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        async with aiosqlite.connect(target) as copy:
+            await self._db.backup(copy)

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
 
 from telegram import (
     Bot,
@@ -11,20 +17,30 @@ from telegram import (
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     Message,
     Update,
 )
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import (
     AIORateLimiter,
     Application,
+    ApplicationHandlerStop,
     CallbackContext,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     ExtBot,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 from telegram.request import BaseRequest
@@ -37,10 +53,13 @@ from bot.nudges import Delivery, NudgeSweeper
 from bot.render import decode_action, encode_action, to_html
 from bot.reply import Reply
 from bot.storage import Repository
+from bot.throttle import FloodGuard
 
 log = logging.getLogger(__name__)
 # Commands shown in Telegram's menu; /stats stays unlisted (admins know it).
-MENU = ("start", "help", "topics", "compare", "checklist", "request", "pending", "settings")
+MENU = (
+    "start", "help", "topics", "compare", "checklist", "request", "pending", "settings", "privacy",
+)  # fmt: skip
 NON_TEXT = (
     filters.Sticker.ALL
     | filters.PHOTO
@@ -86,17 +105,44 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     )
 
 
-async def send_reply(message: Message, reply: Reply) -> None:
-    """Send a reply as one or more HTML messages; buttons go under the last one."""
+T = TypeVar("T")
+RETRY_DELAYS = (0.5, 1.0, 2.0)
+
+
+async def with_retries(call: Callable[[], Awaitable[T]]) -> T:
+    """Retry a Bot API call on 5xx answers and network errors (429 is the rate limiter's).
+
+    A reply whose response was lost on the way back may, rarely, arrive twice; losing an
+    answer or a nudge to a passing hiccup would be worse.
+    """
+    for delay in RETRY_DELAYS:
+        try:
+            return await call()
+        except BadRequest:
+            raise
+        except NetworkError as error:
+            log.warning("Bot API call failed (%s); retrying in %.1f s", error, delay)
+            await asyncio.sleep(delay)
+    return await call()
+
+
+async def deliver(bot: Bot, chat_id: int, reply: Reply) -> None:
+    """Send a reply as one or more HTML messages (buttons under the last), and its file."""
     chunks = to_html(reply)
     for number, chunk in enumerate(chunks, start=1):
         markup = keyboard(reply) if number == len(chunks) else None
-        await message.get_bot().send_message(
-            message.chat_id,
-            chunk,
-            parse_mode=ParseMode.HTML,
-            reply_markup=markup,
+        await with_retries(
+            partial(
+                bot.send_message, chat_id, chunk, parse_mode=ParseMode.HTML, reply_markup=markup
+            )
         )
+    if reply.document is not None:
+        file = InputFile(reply.document.content, filename=reply.document.filename)
+        await with_retries(partial(bot.send_document, chat_id, file))
+
+
+async def send_reply(message: Message, reply: Reply) -> None:
+    await deliver(message.get_bot(), message.chat_id, reply)
 
 
 async def _respond(update: Update, reply: Reply) -> None:
@@ -204,15 +250,8 @@ class TelegramSender:
         self.bot = bot
 
     async def __call__(self, user_id: int, reply: Reply) -> Delivery:
-        chunks = to_html(reply)
         try:
-            for number, chunk in enumerate(chunks, start=1):
-                await self.bot.send_message(
-                    user_id,
-                    chunk,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=keyboard(reply) if number == len(chunks) else None,
-                )
+            await deliver(self.bot, user_id, reply)
         except Forbidden:
             return "blocked"
         except BadRequest as error:
@@ -232,11 +271,41 @@ async def sweep_job(context: CoachContext) -> None:
     result = await sweeper.sweep()
     if result.sent or result.retried or result.blocked:
         log.info("nudge sweep: %s", result)
+    heartbeat: Path | None = context.application.bot_data.get("heartbeat")
+    if heartbeat is not None:
+        await asyncio.to_thread(heartbeat.write_text, sweeper.clock().isoformat())
+
+
+async def retention_job(context: CoachContext) -> None:
+    """Daily: delete logged questions older than BOT_LOG_RETENTION_DAYS."""
+    deleted = await context.coach.purge_old_questions()
+    if deleted:
+        log.info("question log retention: %d old question(s) deleted", deleted)
+
+
+async def on_any_update(update: Update, context: CoachContext) -> None:
+    """Before everything else: pause users who flood the bot (one notice, then silence)."""
+    user = update.effective_user
+    guard: FloodGuard | None = context.application.bot_data.get("flood_guard")
+    if user is None or guard is None:
+        return
+    verdict = guard.check(user.id)
+    if verdict == "ok":
+        return
+    if verdict == "notice" and update.effective_chat is not None:
+        lang = await context.coach.language(_user(update), touch=False)
+        await context.bot.send_message(
+            update.effective_chat.id, context.coach.kb.ui.get(lang, "slow_down")
+        )
+    log.info("user %s is flooding; update dropped", user.id)
+    raise ApplicationHandlerStop
 
 
 def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """All routing in one place. Order matters: the first matching handler in a group wins."""
     private = filters.ChatType.PRIVATE
+    # 0. Group -1 sees every update first: the flood guard can stop it here.
+    app.add_handler(TypeHandler(Update, on_any_update), group=-1)
     # 1. Known commands and their German aliases (in groups too; PTB drops /cmd@otherbot).
     names = [alias for name, aliases in COMMANDS.items() for alias in (name, *aliases)]
     app.add_handler(CommandHandler(names, on_command, filters=filters.UpdateType.MESSAGE))
@@ -284,8 +353,11 @@ def build_application(
             admin_ids=settings.admin_ids,
             timezone=settings.zone,
             policy=settings.nudge_policy,
+            log_retention_days=settings.log_retention_days,
             clock=clock,
         )
+        app.bot_data["flood_guard"] = FloodGuard(clock=clock)
+        app.bot_data["heartbeat"] = heartbeat_path(settings)
         sweeper = app.bot_data["sweeper"] = NudgeSweeper(
             coach, TelegramSender(app.bot), quiet=settings.quiet, zone=settings.zone, clock=clock
         )
@@ -295,6 +367,9 @@ def build_application(
         assert app.job_queue is not None
         app.job_queue.run_repeating(
             sweep_job, interval=settings.sweep_seconds, first=1.0, name="nudge-sweep"
+        )
+        app.job_queue.run_repeating(
+            retention_job, interval=timedelta(days=1), first=30.0, name="log-retention"
         )
         await publish_commands(app, service.kb)
         me = app.bot.username
@@ -322,21 +397,77 @@ def build_application(
     return app
 
 
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message (and the exception)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
 def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
-    )
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter())
+    logging.basicConfig(level=level, handlers=[handler], force=True)
     # httpx logs every request URL, and Bot API URLs contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    # The scheduler announces every job run at INFO; that is noise every minute.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def heartbeat_path(settings: Settings) -> Path:
+    return settings.db_path.with_name(settings.db_path.name + ".heartbeat")
+
+
+async def wait_for_api(settings: Settings, max_delay: float = 60.0) -> bool:
+    """Call getMe until the Bot API answers, backing off; False for a rejected token."""
+    assert settings.token is not None
+    delay = 1.0
+    while True:
+        bot = Bot(settings.token.get_secret_value(), base_url=settings.bot_base_url)
+        try:
+            async with bot:
+                return True
+        except InvalidToken:
+            log.error("the Bot API rejected BOT_TOKEN")
+            return False
+        except (NetworkError, TimedOut) as error:
+            log.warning(
+                "Bot API not reachable (%s); retrying in %.0f s", type(error).__name__, delay
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, max_delay)
 
 
 def run(settings: Settings, service: AnswerService) -> int:
-    """Long polling until SIGINT/SIGTERM."""
+    """Long polling (or a webhook, if BOT_WEBHOOK_URL is set) until SIGINT/SIGTERM."""
     configure_logging(settings.log_level)
     if settings.token is None:
         log.error("BOT_TOKEN is not set")
         return 2
+    if not asyncio.run(wait_for_api(settings)):
+        return 2
     app = build_application(settings, service)
-    app.run_polling(allowed_updates=Update.ALL_TYPES, bootstrap_retries=-1)
+    if settings.webhook_url:
+        assert settings.webhook_secret is not None
+        log.info("serving a webhook on %s:%d", settings.webhook_listen, settings.webhook_port)
+        app.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=settings.webhook_path,
+            webhook_url=settings.webhook_url,
+            secret_token=settings.webhook_secret.get_secret_value(),
+            allowed_updates=Update.ALL_TYPES,
+            bootstrap_retries=-1,
+        )
+    else:
+        app.run_polling(allowed_updates=Update.ALL_TYPES, bootstrap_retries=-1)
     return 0

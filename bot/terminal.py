@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
@@ -14,10 +15,15 @@ LOCAL_USER = UserRef(id=0, language_code=None)
 _QUIT = {"/quit", "/exit", "/ende", "/beenden"}
 
 
-def _render(reply: Reply, out: TextIO) -> list[Button]:
+def _render(reply: Reply, out: TextIO, files: Path | None = None) -> list[Button]:
     text = reply_text(reply)
     if text:
         out.write(text + "\n")
+    if reply.document is not None and files is not None:
+        files.mkdir(parents=True, exist_ok=True)
+        path = files / reply.document.filename
+        path.write_bytes(reply.document.content)
+        out.write(f"→ {path}\n")
     buttons = [button for row in reply.buttons for button in row]
     for number, button in enumerate(buttons, start=1):
         out.write(f"  [{number}] {button.label}\n")
@@ -46,6 +52,7 @@ async def chat(
     *,
     quiet: QuietHours | None = None,
     zone: ZoneInfo | None = None,
+    files: Path | None = None,
 ) -> None:
     """Read lines until end of input or /quit; answer each like the Telegram bot would.
 
@@ -76,7 +83,7 @@ async def chat(
             )
         else:
             reply = await coach.question(user, line)
-        buttons = _render(reply, out)
+        buttons = _render(reply, out, files)
         sender.buttons = []
         if (await sweeper.sweep()).sent:
             buttons = sender.buttons

@@ -97,6 +97,10 @@ class RequestTracker:
         self._awaiting[user_id] = _Awaiting(platform, direction, now)  # type: ignore[arg-type]
         return Reply((Block(self._ui(lang, "request_ask_name")),))
 
+    def forget(self, user_id: int) -> None:
+        """Drop what is held in memory about the user (after /delete)."""
+        self._awaiting.pop(user_id, None)
+
     def awaiting_name(self, user_id: int, now: datetime) -> bool:
         waiting = self._awaiting.get(user_id)
         if waiting is not None and now - waiting.since > AWAIT_NAME:

@@ -312,4 +312,5 @@ async def test_command_menus_are_published_in_both_languages(
         "request",
         "pending",
         "settings",
+        "privacy",
     ]
