@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
@@ -82,7 +83,25 @@ MIGRATIONS: Sequence[str] = (
         PRIMARY KEY (user_id, week)
     );
     """,
+    """
+    -- Telegram update ids already handled: a batch redelivered after a crash is not handled
+    -- twice. Holds no personal data; pruned after a day.
+    CREATE TABLE processed_updates (
+        update_id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL
+    );
+    """,
 )
+
+
+# The task inside Repository.unit_of_work. A task, not a flag: tasks started from inside a
+# unit inherit context variables, and must still take the lock like everyone else.
+_IN_UNIT: ContextVar[asyncio.Task[object] | None] = ContextVar("in_unit_of_work", default=None)
+
+
+def _in_unit() -> bool:
+    task = _IN_UNIT.get()
+    return task is not None and task is asyncio.current_task()
 
 
 def _epoch(moment: datetime) -> int:
@@ -131,7 +150,38 @@ class Repository:
         self._write_lock = asyncio.Lock()
 
     @contextlib.asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[None]:
+        """All writes inside (in this task) commit together or not at all.
+
+        The durable polling loop handles each Telegram update in one unit together with its
+        "processed" mark, so a crash never leaves half an update's changes behind.
+        """
+        async with self._write_lock:
+            token = _IN_UNIT.set(asyncio.current_task())
+            try:
+                await self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield
+                except BaseException:
+                    await self._db.execute("ROLLBACK")
+                    self._users.clear()  # the cache may hold rolled-back writes
+                    raise
+                await self._db.execute("COMMIT")
+            finally:
+                _IN_UNIT.reset(token)
+
+    @contextlib.asynccontextmanager
     async def _transaction(self) -> AsyncIterator[None]:
+        if _in_unit():  # nested in a unit of work: a savepoint, the lock is ours already
+            await self._db.execute("SAVEPOINT step")
+            try:
+                yield
+            except BaseException:
+                await self._db.execute("ROLLBACK TO step")
+                await self._db.execute("RELEASE step")
+                raise
+            await self._db.execute("RELEASE step")
+            return
         async with self._write_lock:
             await self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -143,6 +193,9 @@ class Repository:
 
     async def _write(self, sql: str, params: Sequence[object]) -> list[aiosqlite.Row]:
         """One write statement (its RETURNING rows, if any) under the write lock."""
+        if _in_unit():
+            async with self._db.execute(sql, params) as cursor:
+                return list(await cursor.fetchall())
         async with self._write_lock, self._db.execute(sql, params) as cursor:
             return list(await cursor.fetchall())
 
@@ -526,3 +579,25 @@ class Repository:
         target.parent.mkdir(parents=True, exist_ok=True)
         async with aiosqlite.connect(target) as copy:
             await self._db.backup(copy)
+
+    # -- durable polling -------------------------------------------------------------------
+
+    async def processed(self, update_ids: Sequence[int]) -> set[int]:
+        """Which of these Telegram updates were handled already."""
+        if not update_ids:
+            return set()
+        marks = ",".join("?" * len(update_ids))
+        async with self._db.execute(
+            f"SELECT update_id FROM processed_updates WHERE update_id IN ({marks})",
+            tuple(update_ids),
+        ) as cursor:
+            return {row[0] async for row in cursor}
+
+    async def mark_processed(self, update_id: int, now: datetime) -> None:
+        await self._write(
+            "INSERT OR IGNORE INTO processed_updates (update_id, at) VALUES (?, ?)",
+            (update_id, _epoch(now)),
+        )
+
+    async def prune_processed(self, before: datetime) -> None:
+        await self._write("DELETE FROM processed_updates WHERE at < ?", (_epoch(before),))

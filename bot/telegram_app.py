@@ -50,6 +50,7 @@ from bot.coach import COMMANDS, Clock, Coach, UserRef, utc_now
 from bot.config import Settings
 from bot.knowledge import LANGS, KnowledgeBase
 from bot.nudges import Delivery, NudgeSweeper
+from bot.polling import run_polling
 from bot.render import decode_action, encode_action, to_html
 from bot.reply import Reply
 from bot.storage import Repository
@@ -279,6 +280,7 @@ async def sweep_job(context: CoachContext) -> None:
 async def retention_job(context: CoachContext) -> None:
     """Daily: delete logged questions older than BOT_LOG_RETENTION_DAYS."""
     deleted = await context.coach.purge_old_questions()
+    await context.coach.repo.prune_processed(context.coach.clock() - timedelta(days=1))
     if deleted:
         log.info("question log retention: %d old question(s) deleted", deleted)
 
@@ -469,5 +471,5 @@ def run(settings: Settings, service: AnswerService) -> int:
             bootstrap_retries=-1,
         )
     else:
-        app.run_polling(allowed_updates=Update.ALL_TYPES, bootstrap_retries=-1)
+        asyncio.run(run_polling(app))
     return 0

@@ -24,6 +24,7 @@ from urllib.parse import parse_qsl
 from tests.offline import BOT_USER, UpdateFactory
 from tests.telegram_rules import check_outgoing
 
+DROP = 0  # a "status" for fail(): close the connection instead of answering
 _JSON_PARAMS = {
     "chat_id", "message_id", "reply_markup", "commands", "offset", "limit", "timeout",
     "allowed_updates", "disable_web_page_preview", "show_alert", "scope",
@@ -112,6 +113,8 @@ class FakeBotAPI:
                 }
                 body = await reader.readexactly(int(headers.get("content-length") or 0))
                 status, payload = await self._dispatch(path, headers.get("content-type", ""), body)
+                if status == DROP:
+                    break  # hang up without an answer, as a broken connection would
                 data = json.dumps(payload).encode()
                 writer.write(
                     f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n"

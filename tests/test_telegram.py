@@ -16,6 +16,7 @@ from bot.render import encode_action
 from bot.reply import Action, ActionKind
 from bot.storage import Repository
 from bot.telegram_app import build_application, publish_commands
+from bot.throttle import FloodGuard
 from tests.conftest import FakeClock
 from tests.offline import TOKEN, OfflineRequest, UpdateFactory, to_update
 
@@ -34,6 +35,7 @@ async def app(
     settings = load_settings({"BOT_TOKEN": TOKEN, "BOT_ADMIN_IDS": "42"})
     application = build_application(settings, service, request=request_fake)
     application.bot_data["coach"] = Coach(service, repo, admin_ids=frozenset({42}), clock=clock)
+    application.bot_data["flood_guard"] = FloodGuard(clock=clock)
     async with application:
         yield application
 
@@ -314,3 +316,40 @@ async def test_command_menus_are_published_in_both_languages(
         "settings",
         "privacy",
     ]
+
+
+async def test_flooding_user_gets_one_notice_and_others_are_served(
+    app: App, updates: UpdateFactory, request_fake: OfflineRequest, clock: FakeClock
+) -> None:
+    for _ in range(25):
+        await _send(app, updates.message("hallo", user_id=30))
+    texts = request_fake.texts()
+    assert len(texts) == 21
+    assert sum("sehr viele Nachrichten" in t for t in texts) == 1
+    await _send(app, updates.message("/start", user_id=31))
+    assert "Willkommen" in request_fake.texts()[-1]
+    clock.advance(seconds=11)
+    await _send(app, updates.message("danke", user_id=30))
+    assert "Gern geschehen" in request_fake.texts()[-1]
+
+
+async def test_export_arrives_as_a_json_document(
+    app: App, updates: UpdateFactory, request_fake: OfflineRequest
+) -> None:
+    await _send(app, updates.message("/export"))
+    (document,) = request_fake.sent("sendDocument")
+    assert document.params["chat_id"] == 7
+    assert "Alle Daten" in request_fake.texts()[0]
+
+
+async def test_delete_through_buttons(
+    app: App, updates: UpdateFactory, request_fake: OfflineRequest, repo: Repository
+) -> None:
+    await _send(app, updates.message("/checklist"))
+    await _send(app, updates.press(_markup(request_fake.sent()[0].params)[0][0]["callback_data"]))
+    await _send(app, updates.message("/loeschen"))
+    ask = request_fake.sent()[-1]
+    yes = next(b for b in _markup(ask.params)[0] if b["text"] == "Ja, löschen")
+    await _send(app, updates.press(yes["callback_data"]))
+    assert "Alle Ihre Daten sind gelöscht" in request_fake.texts()[-1]
+    assert await repo.user(7) is None and await repo.checklist_done(7) == set()
