@@ -58,8 +58,8 @@ class FakeBotAPI:
 
     # -- control ---------------------------------------------------------------------------
 
-    def start(self) -> str:
-        """Serve on 127.0.0.1 (a free port) from a thread of its own; return the base URL."""
+    def start(self, port: int = 0) -> str:
+        """Serve on 127.0.0.1 (a free port unless given) in a thread of its own; the base URL."""
         ready = threading.Event()
 
         def serve() -> None:
@@ -68,7 +68,7 @@ class FakeBotAPI:
             self._loop = loop
             self._wakeup = asyncio.Event()
             server = loop.run_until_complete(
-                asyncio.start_server(self._connection, "127.0.0.1", 0, limit=2**20)
+                asyncio.start_server(self._connection, "127.0.0.1", port, limit=2**20)
             )
             self._port = server.sockets[0].getsockname()[1]
             self._server = server

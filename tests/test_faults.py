@@ -207,3 +207,21 @@ def test_backup_while_the_bot_writes(api: FakeBotAPI, tmp_path: Path) -> None:
         check=False,
     )
     assert again.returncode == 2 and "exists" in again.stderr
+
+
+def test_start_up_waits_for_the_bot_api(tmp_path: Path) -> None:
+    port = _free_port()
+    bot = BotProcess(f"http://127.0.0.1:{port}", tmp_path / "bot.sqlite3", tmp_path / "bot.log")
+    bot.start()
+    api = FakeBotAPI(TOKEN)
+    try:
+        time.sleep(2.5)  # the API is down: the bot retries with backoff instead of dying
+        assert bot.process is not None and bot.process.poll() is None
+        api.start(port)
+        api.wait_for(lambda c: c.method == "setMyCommands", timeout=30)
+        assert bot.stop() == 0
+    finally:
+        if bot.process and bot.process.poll() is None:
+            bot.stop(signal.SIGKILL)
+        api.stop()
+    assert "not reachable" in bot.output() and TOKEN not in bot.output()

@@ -97,6 +97,8 @@ def test_conversation_survives_restart_and_flood_control(api: FakeBotAPI, tmp_pa
     output = bot.output()
     assert TOKEN not in output and TOKEN.split(":")[1] not in output
     assert "Traceback" not in output
+    assert "linkdin" not in output and "Tom & Jerry" not in output, "no message texts in logs"
+    assert all(line.startswith("{") for line in output.splitlines()), "JSON log lines"
     refused = [(c.method, _text(c)[:80]) for c in api.calls if c.params.get("error") == 400]
     assert not refused, f"Telegram would have refused: {refused}"
 
