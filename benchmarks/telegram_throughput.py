@@ -1,7 +1,8 @@
 """Answers per second through the fake Bot API, ours beside a bare echo bot; resident memory.
 
-20 users send at once (15 messages each, under the flood guard); each bot runs as its own process (`python -m bot run` and
-benchmarks/echo_bot.py) against tests/fake_bot_api.py on 127.0.0.1. Targets: at least 0.8 of
+20 users send at once (15 messages each, under the flood guard); each bot runs as its own
+process (`python -m bot run` and benchmarks/echo_bot.py) against tests/fake_bot_api.py on
+127.0.0.1. Targets: at least 0.8 of
 the echo bot's rate, resident memory under 120 MB. Run twice: with a high rate limit, so the
 bots' own work is compared, and with Telegram's 30 messages per second, as deployed.
 
