@@ -119,15 +119,7 @@ async def _chat(settings: Settings, service: AnswerService) -> int:
 
     repo = await Repository.open(settings.db_path)
     try:
-        coach = Coach(
-            service,
-            repo,
-            default_language=settings.default_language,
-            admin_ids=settings.admin_ids,
-            timezone=settings.zone,
-            policy=settings.nudge_policy,
-            log_retention_days=settings.log_retention_days,
-        )
+        coach = Coach.from_settings(service, repo, settings)
         await chat(
             coach,
             sys.stdin,

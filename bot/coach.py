@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from rapidfuzz import fuzz, process
 
 from bot.answers import AnswerService
+from bot.config import Settings
 from bot.followups import NudgePolicy
 from bot.knowledge import KnowledgeBase, Lang
 from bot.render import to_plain
@@ -108,6 +109,22 @@ class Coach:
 
     def _ui(self, lang: Lang, key: str, **values: object) -> str:
         return self.kb.ui.get(lang, key, **values)
+
+    @classmethod
+    def from_settings(
+        cls, answers: AnswerService, repo: Repository, settings: Settings, clock: Clock = utc_now
+    ) -> Coach:
+        """The Coach as configured by the operator (both front doors use this)."""
+        return cls(
+            answers,
+            repo,
+            default_language=settings.default_language,
+            admin_ids=settings.admin_ids,
+            timezone=settings.zone,
+            policy=settings.nudge_policy,
+            log_retention_days=settings.log_retention_days,
+            clock=clock,
+        )
 
     async def command(self, user: UserRef, name: str, args: str = "") -> Reply:
         """Run a command by its canonical name; unknown names get a friendly pointer."""

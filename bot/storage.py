@@ -416,30 +416,42 @@ class Repository:
         self, user_id: int, follow_up_id: int, state: State, now: datetime
     ) -> FollowUp | None:
         """Close an open request; None if it is not this user's or no longer open."""
-        async with self._transaction():
-            async with self._db.execute(
-                """UPDATE follow_ups SET state = ?, next_nudge_at = NULL
-                   WHERE id = ? AND user_id = ? AND state = 'pending' RETURNING *""",
-                (state, follow_up_id, user_id),
-            ) as cursor:
-                row = await cursor.fetchone()
-            if row is not None:
-                await self._event(follow_up_id, now, state, None)
-        return FollowUp.model_validate(dict(row)) if row else None
+        return await self._change_open(
+            user_id, follow_up_id, "state = ?, next_nudge_at = NULL", (state,), now, state, None
+        )
 
     async def snooze(
         self, user_id: int, follow_up_id: int, until: datetime, now: datetime
     ) -> FollowUp | None:
         """Move only the next nudge of an open request."""
+        return await self._change_open(
+            user_id, follow_up_id, "next_nudge_at = ?", (_epoch(until),), now, "snoozed",
+            until.isoformat(),
+        )  # fmt: skip
+
+    async def _change_open(
+        self,
+        user_id: int,
+        follow_up_id: int,
+        assignments: str,
+        values: tuple[object, ...],
+        now: datetime,
+        event: str,
+        detail: str | None,
+    ) -> FollowUp | None:
+        """Update an open request of this user and record the event, in one transaction.
+
+        `assignments` is a literal from this module, never user input; values are bound.
+        """
         async with self._transaction():
             async with self._db.execute(
-                """UPDATE follow_ups SET next_nudge_at = ?
-                   WHERE id = ? AND user_id = ? AND state = 'pending' RETURNING *""",
-                (_epoch(until), follow_up_id, user_id),
+                f"""UPDATE follow_ups SET {assignments}
+                    WHERE id = ? AND user_id = ? AND state = 'pending' RETURNING *""",
+                (*values, follow_up_id, user_id),
             ) as cursor:
                 row = await cursor.fetchone()
             if row is not None:
-                await self._event(follow_up_id, now, "snoozed", until.isoformat())
+                await self._event(follow_up_id, now, event, detail)
         return FollowUp.model_validate(dict(row)) if row else None
 
     async def delete_follow_up(self, user_id: int, follow_up_id: int) -> bool:

@@ -348,16 +348,7 @@ def build_application(
 
     async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         repo = await Repository.open(settings.db_path)
-        coach = app.bot_data["coach"] = Coach(
-            service,
-            repo,
-            default_language=settings.default_language,
-            admin_ids=settings.admin_ids,
-            timezone=settings.zone,
-            policy=settings.nudge_policy,
-            log_retention_days=settings.log_retention_days,
-            clock=clock,
-        )
+        coach = app.bot_data["coach"] = Coach.from_settings(service, repo, settings, clock)
         app.bot_data["flood_guard"] = FloodGuard(clock=clock)
         app.bot_data["heartbeat"] = heartbeat_path(settings)
         sweeper = app.bot_data["sweeper"] = NudgeSweeper(

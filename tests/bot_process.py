@@ -7,9 +7,13 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tests.conftest import ROOT
 from tests.offline import TOKEN
+
+if TYPE_CHECKING:
+    from tests.fake_bot_api import FakeBotAPI, Sent
 
 
 class BotProcess:
@@ -57,3 +61,35 @@ class BotProcess:
 
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+
+def text_of(call: Sent) -> str:
+    return str(call.params.get("text", ""))
+
+
+def buttons_of(call: Sent) -> list[dict[str, str]]:
+    markup = call.params.get("reply_markup") or {}
+    return [button for row in markup.get("inline_keyboard", []) for button in row]
+
+
+def start_bot(api: FakeBotAPI, db: Path, log: Path, **env: str) -> BotProcess:
+    """Start the bot against `api` and wait until it has published its command menus."""
+    mark = api.mark()
+    bot = BotProcess(api.base_url, db, log, **env).start()
+    api.wait_for(
+        lambda c: c.method == "setMyCommands" and "language_code" not in c.params, after=mark
+    )
+    return bot
+
+
+def backup(bot: BotProcess, target: Path) -> subprocess.CompletedProcess[str]:
+    """`python -m bot backup target` with the bot's settings."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "backup", str(target)],
+        cwd=ROOT,
+        env=dict(bot.environ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )

@@ -12,6 +12,8 @@ from bot.answers import AnswerService
 from bot.coach import Coach
 from bot.knowledge import KnowledgeBase, load
 from bot.storage import Repository
+from tests.fake_bot_api import FakeBotAPI
+from tests.offline import TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,3 +61,12 @@ async def repo(db_path: Path) -> AsyncIterator[Repository]:
 @pytest.fixture
 def coach(service: AnswerService, repo: Repository, clock: FakeClock) -> Iterator[Coach]:
     yield Coach(service, repo, admin_ids=frozenset({42}), clock=clock)
+
+
+@pytest.fixture
+def api() -> Iterator[FakeBotAPI]:
+    """A fake Bot API on 127.0.0.1 for tests that run the bot as a process."""
+    server = FakeBotAPI(TOKEN)
+    server.start()
+    yield server
+    server.stop()

@@ -52,6 +52,7 @@ class FakeBotAPI:
         self._lock = threading.Condition()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self.base_url = ""
         self._closing = False
         self._wakeup: asyncio.Event | None = None
         self._port = 0
@@ -91,7 +92,8 @@ class FakeBotAPI:
         self._thread = threading.Thread(target=serve, daemon=True)
         self._thread.start()
         ready.wait(10)
-        return f"http://127.0.0.1:{self._port}"
+        self.base_url = f"http://127.0.0.1:{self._port}"
+        return self.base_url
 
     def stop(self) -> None:
         if self._loop is not None:

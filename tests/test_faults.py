@@ -6,19 +6,13 @@ import json
 import signal
 import socket
 import sqlite3
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from tests.bot_process import BotProcess
-from tests.conftest import ROOT
-from tests.fake_bot_api import DROP, FakeBotAPI, Sent
+from tests.bot_process import BotProcess, backup, start_bot, text_of
+from tests.fake_bot_api import DROP, FakeBotAPI
 from tests.offline import TOKEN
 
 NUDGES = {
@@ -29,46 +23,25 @@ NUDGES = {
 }
 
 
-@pytest.fixture
-def api() -> Iterator[FakeBotAPI]:
-    server = FakeBotAPI(TOKEN)
-    server.base_url = server.start()  # type: ignore[attr-defined]
-    yield server
-    server.stop()
-
-
-def _text(call: Sent) -> str:
-    return str(call.params.get("text", ""))
-
-
-def _start(api: FakeBotAPI, db: Path, log: Path, **env: str) -> BotProcess:
-    mark = api.mark()
-    bot = BotProcess(api.base_url, db, log, **env).start()  # type: ignore[attr-defined]
-    api.wait_for(
-        lambda c: c.method == "setMyCommands" and "language_code" not in c.params, after=mark
-    )
-    return bot
-
-
 def test_answers_survive_5xx_dropped_connections_and_429_bursts(
     api: FakeBotAPI, tmp_path: Path
 ) -> None:
-    bot = _start(api, tmp_path / "bot.sqlite3", tmp_path / "bot.log")
+    bot = start_bot(api, tmp_path / "bot.sqlite3", tmp_path / "bot.log")
     try:
         api.fail("sendMessage", 502, "Bad Gateway", times=2)
         mark = api.mark()
         api.say("wieviele zeichen linkdin anfrage")
-        api.wait_for(lambda c: "300 Zeichen" in _text(c), after=mark)
+        api.wait_for(lambda c: "300 Zeichen" in text_of(c), after=mark)
 
         api.fail("sendMessage", DROP, "connection dropped")
         mark = api.mark()
         api.say("/hilfe")
-        api.wait_for(lambda c: "So nutzen Sie" in _text(c), after=mark)
+        api.wait_for(lambda c: "So nutzen Sie" in text_of(c), after=mark)
 
         api.fail("sendMessage", 429, "Too Many Requests: retry after 1", times=3)
         mark = api.mark()
         api.say("/start")
-        api.wait_for(lambda c: "Willkommen" in _text(c), after=mark, timeout=20)
+        api.wait_for(lambda c: "Willkommen" in text_of(c), after=mark, timeout=20)
         assert bot.stop() == 0
     finally:
         if bot.process and bot.process.poll() is None:
@@ -78,26 +51,26 @@ def test_answers_survive_5xx_dropped_connections_and_429_bursts(
 
 def test_sigkill_during_writes_loses_nothing(api: FakeBotAPI, tmp_path: Path) -> None:
     db = tmp_path / "bot.sqlite3"
-    bot = _start(api, db, tmp_path / "bot.log", **NUDGES)
+    bot = start_bot(api, db, tmp_path / "bot.log", **NUDGES)
     names = [f"Kontakt {user}-{n}" for n in range(6) for user in range(3)]
     try:
         for n, name in enumerate(names):
             api.say(f"/request linkedin {name}", user_id=500 + n % 3)
-        api.wait_for(lambda c: "Notiert" in _text(c))
+        api.wait_for(lambda c: "Notiert" in text_of(c))
         time.sleep(0.05)
         bot.stop(signal.SIGKILL)  # in the middle of the burst
     finally:
         if bot.process and bot.process.poll() is None:
             bot.stop(signal.SIGKILL)
-    confirmed_before = {n for n in names if any(f"an {n}." in _text(c) for c in api.sent())}
+    confirmed_before = {n for n in names if any(f"an {n}." in text_of(c) for c in api.sent())}
     assert confirmed_before, "some requests were handled before the kill"
 
-    bot = _start(api, db, tmp_path / "bot.log", **NUDGES)
+    bot = start_bot(api, db, tmp_path / "bot.log", **NUDGES)
     try:
         # Every request gets confirmed (redelivered updates) and nudged, exactly once each.
         for name in names:
             api.wait_for(
-                lambda c, name=name: f"Erinnerung: LinkedIn-Einladung an {name}" in _text(c)
+                lambda c, name=name: f"Erinnerung: LinkedIn-Einladung an {name}" in text_of(c)
             )
         time.sleep(2.5)
         assert bot.stop() == 0
@@ -108,7 +81,7 @@ def test_sigkill_during_writes_loses_nothing(api: FakeBotAPI, tmp_path: Path) ->
         assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         stored = [row[0] for row in connection.execute("SELECT name FROM follow_ups")]
     assert sorted(stored) == sorted(names), "each request saved once, none lost"
-    nudges = [_text(c) for c in api.sent() if "Erinnerung" in _text(c)]
+    nudges = [text_of(c) for c in api.sent() if "Erinnerung" in text_of(c)]
     assert len(nudges) == len(names), "each nudge delivered once"
 
 
@@ -140,7 +113,7 @@ def test_webhook_answers_with_the_secret_and_refuses_without(
         "BOT_WEBHOOK_PORT": str(port),
         "BOT_WEBHOOK_SECRET": "s3cret-Token_1",
     }
-    bot = BotProcess(api.base_url, tmp_path / "bot.sqlite3", tmp_path / "bot.log", **env)  # type: ignore[attr-defined]
+    bot = BotProcess(api.base_url, tmp_path / "bot.sqlite3", tmp_path / "bot.log", **env)
     bot.start()
     try:
         registered = api.wait_for(lambda c: c.method == "setWebhook", timeout=30)
@@ -161,7 +134,7 @@ def test_webhook_answers_with_the_secret_and_refuses_without(
         mark = api.mark()
         status = _post(url, api.factory.message("/start", user_id=62), "s3cret-Token_1")
         assert status == 200
-        api.wait_for(lambda c: "Willkommen" in _text(c) and c.params["chat_id"] == 62, after=mark)
+        api.wait_for(lambda c: "Willkommen" in text_of(c) and c.params["chat_id"] == 62, after=mark)
         assert bot.stop() == 0
     finally:
         if bot.process and bot.process.poll() is None:
@@ -172,23 +145,15 @@ def test_webhook_answers_with_the_secret_and_refuses_without(
 
 def test_backup_while_the_bot_writes(api: FakeBotAPI, tmp_path: Path) -> None:
     db = tmp_path / "bot.sqlite3"
-    bot = _start(api, db, tmp_path / "bot.log")
+    bot = start_bot(api, db, tmp_path / "bot.log")
     try:
         for n in range(40):
             api.say(f"/request xing Person {n}", user_id=700 + n % 4)
         time.sleep(0.3)  # writes are under way
         copy = tmp_path / "backup" / "copy.sqlite3"
-        result = subprocess.run(
-            [sys.executable, "-m", "bot", "backup", str(copy)],
-            cwd=ROOT,
-            env={**bot.environ},
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        result = backup(bot, copy)
         assert result.returncode == 0, result.stderr
-        api.wait_for(lambda c: "Person 39" in _text(c), timeout=30)
+        api.wait_for(lambda c: "Person 39" in text_of(c), timeout=30)
         bot.stop()
     finally:
         if bot.process and bot.process.poll() is None:
@@ -197,15 +162,7 @@ def test_backup_while_the_bot_writes(api: FakeBotAPI, tmp_path: Path) -> None:
         assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         saved = connection.execute("SELECT COUNT(*) FROM follow_ups").fetchone()[0]
     assert saved > 0, "the copy holds the data written before it was taken"
-    again = subprocess.run(
-        [sys.executable, "-m", "bot", "backup", str(copy)],
-        cwd=ROOT,
-        env={**bot.environ},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    again = backup(bot, copy)
     assert again.returncode == 2 and "exists" in again.stderr
 
 

@@ -5,74 +5,44 @@ from __future__ import annotations
 import signal
 import sqlite3
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from tests.bot_process import BotProcess
-from tests.fake_bot_api import FakeBotAPI, Sent
+from tests.bot_process import BotProcess, buttons_of, start_bot, text_of
+from tests.fake_bot_api import FakeBotAPI
 from tests.offline import TOKEN
 
 
-@pytest.fixture
-def api() -> Iterator[FakeBotAPI]:
-    server = FakeBotAPI(TOKEN)
-    server.base_url = server.start()  # type: ignore[attr-defined]
-    yield server
-    server.stop()
-
-
-def _text(call: Sent) -> str:
-    return str(call.params.get("text", ""))
-
-
-def _buttons(call: Sent) -> list[dict[str, str]]:
-    markup = call.params.get("reply_markup") or {}
-    return [button for row in markup.get("inline_keyboard", []) for button in row]
-
-
-def _started(api: FakeBotAPI, bot: BotProcess) -> BotProcess:
-    mark = api.mark()
-    bot.start()
-    api.wait_for(
-        lambda c: c.method == "setMyCommands" and "language_code" not in c.params, after=mark
-    )
-    return bot
-
-
 def test_conversation_survives_restart_and_flood_control(api: FakeBotAPI, tmp_path: Path) -> None:
-    base: str = api.base_url  # type: ignore[attr-defined]
-    bot = _started(api, BotProcess(base, tmp_path / "bot.sqlite3", tmp_path / "bot.log"))
+    bot = start_bot(api, tmp_path / "bot.sqlite3", tmp_path / "bot.log")
     try:
         menus = api.sent("setMyCommands")
         assert {c.params.get("language_code") for c in menus} == {"de", "en", None}
 
         mark = api.mark()
         api.say("/start")
-        api.wait_for(lambda c: "Willkommen" in _text(c), after=mark)
+        api.wait_for(lambda c: "Willkommen" in text_of(c), after=mark)
 
         mark = api.mark()
         api.say("wieviele zeichen linkdin anfrage")
-        api.wait_for(lambda c: "300 Zeichen" in _text(c), after=mark)
+        api.wait_for(lambda c: "300 Zeichen" in text_of(c), after=mark)
 
         mark = api.mark()
         api.say("/compare")
-        menu = api.wait_for(lambda c: "vergleichen" in _text(c), after=mark)
+        menu = api.wait_for(lambda c: "vergleichen" in text_of(c), after=mark)
         mark = api.mark()
         api.press(
-            _buttons(menu)[1]["callback_data"], message_id=int(menu.params.get("message_id", 1))
+            buttons_of(menu)[1]["callback_data"], message_id=int(menu.params.get("message_id", 1))
         )
         api.wait_for(lambda c: c.method == "answerCallbackQuery", after=mark)
-        api.wait_for(lambda c: "XING vs. LinkedIn: Text zur Anfrage" in _text(c), after=mark)
+        api.wait_for(lambda c: "XING vs. LinkedIn: Text zur Anfrage" in text_of(c), after=mark)
 
         mark = api.mark()
         api.say("/checklist")
-        checklist = api.wait_for(lambda c: "0/9 erledigt" in _text(c), after=mark)
+        checklist = api.wait_for(lambda c: "0/9 erledigt" in text_of(c), after=mark)
         mark = api.mark()
-        api.press(_buttons(checklist)[0]["callback_data"], message_id=1001)
+        api.press(buttons_of(checklist)[0]["callback_data"], message_id=1001)
         api.wait_for(
-            lambda c: c.method == "editMessageText" and "1/9 erledigt" in _text(c), after=mark
+            lambda c: c.method == "editMessageText" and "1/9 erledigt" in text_of(c), after=mark
         )
 
         # Flood control: Telegram answers 429 with retry_after; the message still arrives.
@@ -87,11 +57,11 @@ def test_conversation_survives_restart_and_flood_control(api: FakeBotAPI, tmp_pa
         if bot.process and bot.process.poll() is None:
             bot.stop(signal.SIGKILL)
 
-    bot = _started(api, BotProcess(base, tmp_path / "bot.sqlite3", tmp_path / "bot.log"))
+    bot = start_bot(api, tmp_path / "bot.sqlite3", tmp_path / "bot.log")
     try:
         mark = api.mark()
         api.say("/checkliste")
-        api.wait_for(lambda c: "1/9 erledigt" in _text(c), after=mark)
+        api.wait_for(lambda c: "1/9 erledigt" in text_of(c), after=mark)
     finally:
         bot.stop()
     output = bot.output()
@@ -99,7 +69,7 @@ def test_conversation_survives_restart_and_flood_control(api: FakeBotAPI, tmp_pa
     assert "Traceback" not in output
     assert "linkdin" not in output and "Tom & Jerry" not in output, "no message texts in logs"
     assert all(line.startswith("{") for line in output.splitlines()), "JSON log lines"
-    refused = [(c.method, _text(c)[:80]) for c in api.calls if c.params.get("error") == 400]
+    refused = [(c.method, text_of(c)[:80]) for c in api.calls if c.params.get("error") == 400]
     assert not refused, f"Telegram would have refused: {refused}"
 
 
@@ -115,7 +85,6 @@ def test_missing_token_fails_fast_with_a_clear_message(tmp_path: Path) -> None:
 def test_nudges_arrive_once_across_sigkill_and_resist_replay(
     api: FakeBotAPI, tmp_path: Path
 ) -> None:
-    base: str = api.base_url  # type: ignore[attr-defined]
     db = tmp_path / "bot.sqlite3"
     env = {
         "BOT_FOLLOW_UP_AFTER": "3s",
@@ -123,17 +92,17 @@ def test_nudges_arrive_once_across_sigkill_and_resist_replay(
         "BOT_REMINDER_SWEEP_SECONDS": "1",
         "BOT_QUIET_HOURS": "",
     }
-    bot = _started(api, BotProcess(base, db, tmp_path / "bot.log", **env))
+    bot = start_bot(api, db, tmp_path / "bot.log", **env)
     try:
         mark = api.mark()
         api.say("/request linkedin Erika Mustermann")
-        api.wait_for(lambda c: "Notiert: LinkedIn-Einladung an Erika" in _text(c), after=mark)
-        nudge = api.wait_for(lambda c: "Erinnerung: LinkedIn-Einladung an Erika" in _text(c))
+        api.wait_for(lambda c: "Notiert: LinkedIn-Einladung an Erika" in text_of(c), after=mark)
+        nudge = api.wait_for(lambda c: "Erinnerung: LinkedIn-Einladung an Erika" in text_of(c))
         assert int(nudge.params["chat_id"]) == 7
 
         mark = api.mark()
         api.say("/anfrage xing Max Muster")
-        api.wait_for(lambda c: "Notiert: XING-Anfrage an Max Muster" in _text(c), after=mark)
+        api.wait_for(lambda c: "Notiert: XING-Anfrage an Max Muster" in text_of(c), after=mark)
         bot.stop(signal.SIGKILL)  # before Max's nudge is due
     finally:
         if bot.process and bot.process.poll() is None:
@@ -141,25 +110,25 @@ def test_nudges_arrive_once_across_sigkill_and_resist_replay(
 
     time.sleep(3.5)  # the nudge falls due while the bot is down
     mark = api.mark()
-    bot = _started(api, BotProcess(base, db, tmp_path / "bot.log", **env))
+    bot = start_bot(api, db, tmp_path / "bot.log", **env)
     try:
-        api.wait_for(lambda c: "Erinnerung: XING-Anfrage an Max Muster" in _text(c), after=mark)
+        api.wait_for(lambda c: "Erinnerung: XING-Anfrage an Max Muster" in text_of(c), after=mark)
         time.sleep(3)  # three more sweeps
-        max_nudges = [c for c in api.sent() if "Erinnerung: XING-Anfrage an Max" in _text(c)]
+        max_nudges = [c for c in api.sent() if "Erinnerung: XING-Anfrage an Max" in text_of(c)]
         assert len(max_nudges) == 1, "delivered exactly once after the restart"
         erika_nudges = [
-            c for c in api.sent() if "Erinnerung: LinkedIn-Einladung an Erika" in _text(c)
+            c for c in api.sent() if "Erinnerung: LinkedIn-Einladung an Erika" in text_of(c)
         ]
         assert len(erika_nudges) == 1, "the earlier nudge was not repeated"
 
-        accept = next(b for b in _buttons(nudge) if b["text"] == "Angenommen")["callback_data"]
+        accept = next(b for b in buttons_of(nudge) if b["text"] == "Angenommen")["callback_data"]
         mark = api.mark()
         api.press(accept, user_id=99)  # somebody else replays the button's data
         answer = api.wait_for(lambda c: c.method == "answerCallbackQuery", after=mark)
         assert "gibt es nicht" in str(answer.params.get("text", ""))
         mark = api.mark()
         api.press(accept, user_id=7)
-        api.wait_for(lambda c: "als angenommen vermerkt" in _text(c), after=mark)
+        api.wait_for(lambda c: "als angenommen vermerkt" in text_of(c), after=mark)
         bot.stop()
     finally:
         if bot.process and bot.process.poll() is None:
