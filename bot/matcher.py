@@ -108,6 +108,7 @@ class Analyzer:
         self._concepts = frozenset(self.synonyms.values())
         self.vocab: set[str] = set()
         self.surface: dict[str, Lang | None] = {}
+        self._frequency: dict[str, int] = {}
         self._surface_by_lang: dict[Lang | None, list[str]] = {}
         self._compounds: dict[str, tuple[str, ...]] = {}
 
@@ -123,6 +124,7 @@ class Analyzer:
     def learn(self, text: str, lang: Lang | None) -> None:
         """Add the words of a knowledge text to the vocabulary."""
         for word in words(text):
+            self._frequency[word] = self._frequency.get(word, 0) + 1
             known = self.surface.get(word, lang)
             # A word seen in both languages says nothing about the language.
             self.surface[word] = lang if known == lang else None
@@ -195,16 +197,24 @@ class Analyzer:
             return ()
         if term in self.vocab or not correct:
             return (term, *self._compounds.get(term, ()))
+        # A compound of two known words first, then a typo of a known word, and only then a
+        # compound whose head alone is known ("hinzuztfuegen" is a typo, not "...fueg").
         parts = self._split(term)
-        if parts:
+        if len(parts) > 1:
             return parts
         if len(word) >= _MIN_FUZZY_LEN and not word.isdigit():
             edits = 1 if len(word) <= self.one_edit_up_to else 2
-            best = process.extractOne(
-                word, self._surface_by_lang[lang], scorer=OSA.distance, score_cutoff=edits
-            )
-            if best is not None:
+            close = process.extract(
+                word, self._surface_by_lang[lang], scorer=OSA.distance, score_cutoff=edits,
+                limit=None,
+            )  # fmt: skip
+            if close:
+                # Fewest edits first; among equals the word the knowledge base uses most
+                # ("sche": "suche" before "sehe"), so the likelier intent wins.
+                best = min(close, key=lambda c: (c[1], -self._frequency.get(c[0], 0), c[0]))
                 return self._word_terms(best[0], False, lang)
+        if parts:
+            return parts
         return (UNKNOWN + term,)
 
     def detect_language(self, text: str, folded: Sequence[str] | None = None) -> Lang | None:
@@ -274,6 +284,8 @@ class Matcher:
             for text in self._weak_texts(entry, lang):
                 item.weak.update(self.analyzer.terms(text, correct=False))
             item.core.update(self.analyzer.terms(entry.text(lang).title, correct=False))
+        # An entry covers the platforms it is about, whether or not its phrasings say so.
+        item.strong.update(entry.platforms)
         item.core.update(self.analyzer.terms(" ".join(entry.keywords), correct=False))
         item.core.difference_update(PLATFORMS)
         for number, doc in enumerate(item.docs):
@@ -290,8 +302,8 @@ class Matcher:
         lang = self.analyzer.detect_language(text, folded)
         for term in self.analyzer.terms_of(folded, lang=lang):
             if term.startswith(UNKNOWN):
-                # Very short unknown bits ("ab", "zb") are noise, not a topic.
-                weight = self._unknown_weight if len(term) > 3 else 0.0
+                # Very short unknown bits ("ab", "zb", "oay") are noise, not a topic.
+                weight = self._unknown_weight if len(term) - len(UNKNOWN) > 3 else 0.0
             else:
                 weight = self._idf.get(term, 0.0)
             terms[term] = max(weight, terms.get(term, 0.0))

@@ -171,3 +171,21 @@ def test_decide_declines_below_the_threshold(kb: KnowledgeBase) -> None:
     query = Query("x", {"x": 1.0}, frozenset(), "de")
     policy = Policy()
     assert decide([Scored(entry, policy.clarify - 0.1)], query, policy) == ("decline", [])
+
+
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        # one edit from two words: the one the knowledge base uses more wins ("suche")
+        ("warum zeigt linkedin sche nicht alle", "li-search"),
+        # a typo of a whole known word beats splitting off a known tail ("...fueg")
+        ("soll ich auch leferanten hinuzfügen", "whom"),
+        # three-letter garbage is noise, not an unknown topic
+        ("Ist es oay, Freunde und Familie auf LinkedIn hinzuzufügen?", "private"),
+    ],
+)
+def test_phone_typos_are_corrected_sensibly(
+    service: AnswerService, question: str, entry: str
+) -> None:
+    outcome, matched, _ = _ask(service, question)
+    assert (outcome, matched) == ("answer", entry)
