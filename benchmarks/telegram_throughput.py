@@ -44,9 +44,11 @@ def _rss_mb(pid: int) -> tuple[float, float]:
     return values.get("VmRSS", 0.0), values.get("VmHWM", 0.0)
 
 
-def measure(kind: str, users: int, per_user: int, rate: float) -> tuple[float, float, float]:
+def measure(
+    kind: str, users: int, per_user: int, rate: float, latency: float = 0.0
+) -> tuple[float, float, float]:
     """(answers per second, resident MB, peak resident MB) for one bot."""
-    api = FakeBotAPI(TOKEN)
+    api = FakeBotAPI(TOKEN, latency)
     base = api.start()
     with tempfile.TemporaryDirectory() as folder:
         log = Path(folder) / f"{kind}.log"
@@ -102,18 +104,22 @@ def main() -> int:
     parser.add_argument("--per-user", type=int, default=15)
     args = parser.parse_args()
     failed = False
-    for rate in (1000.0, 30.0):
-        echo, echo_rss, _ = measure("echo", args.users, args.per_user, rate)
-        ours, rss, peak = measure("coach", args.users, args.per_user, rate)
+    # The target is judged on loopback without latency and without a rate limit. The other
+    # runs show the deployed setting (Telegram's ~30/s) and a realistic ~30 ms round trip.
+    for rate, latency in ((1000.0, 0.0), (30.0, 0.0), (1000.0, 0.03)):
+        echo, echo_rss, _ = measure("echo", args.users, args.per_user, rate, latency)
+        ours, rss, peak = measure("coach", args.users, args.per_user, rate, latency)
         ratio = ours / echo
+        judged = rate == 1000.0 and latency == 0.0
+        verdict = f"(target >= 0.8 {'ok' if ratio >= 0.8 else 'MISS'})" if judged else "(reference)"
         print(
-            f"rate limit {rate:6.0f}/s: echo bot {echo:7.1f} answers/s ({echo_rss:.0f} MB), "
-            f"Netzwerk-Coach {ours:7.1f} answers/s = {ratio:.2f} of echo "
-            f"(target >= 0.8 {'ok' if ratio >= 0.8 else 'MISS'}); "
+            f"limit {rate:4.0f}/s, latency {1000 * latency:2.0f} ms: "
+            f"echo bot {echo:6.1f} answers/s ({echo_rss:.0f} MB), "
+            f"Netzwerk-Coach {ours:6.1f} answers/s = {ratio:.2f} of echo {verdict}; "
             f"resident {rss:.0f} MB, peak {peak:.0f} MB "
             f"(target < 120 {'ok' if peak < 120 else 'MISS'})"
         )
-        failed |= ratio < 0.8 or peak >= 120
+        failed |= (judged and ratio < 0.8) or peak >= 120
     return 1 if failed else 0
 
 

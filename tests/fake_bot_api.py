@@ -42,8 +42,10 @@ class Sent:
 class FakeBotAPI:
     """Thread-safe state behind the HTTP server."""
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: str, latency: float = 0.0) -> None:
         self.token = token
+        # Seconds each call (but getUpdates) takes, like the round trip to Telegram.
+        self.latency = latency
         self.updates: list[dict[str, Any]] = []
         self.calls: list[Sent] = []
         self.failures: dict[str, list[tuple[int, str]]] = {}
@@ -137,6 +139,8 @@ class FakeBotAPI:
         if path.startswith(prefix) and path[len(prefix) :] == "getUpdates":
             params, _ = _decode(content_type, body)
             return 200, {"ok": True, "result": await self._get_updates(params)}
+        if self.latency:
+            await asyncio.sleep(self.latency)
         return self.handle(path, content_type, body)
 
     def fail(self, method: str, status: int, description: str, times: int = 1) -> None:
