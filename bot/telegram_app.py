@@ -46,7 +46,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.answers import AnswerService
-from bot.coach import COMMANDS, Clock, Coach, UserRef, utc_now
+from bot.coach import COMMANDS, Clock, Coach, UserRef, canonical_command, utc_now
 from bot.config import Settings
 from bot.knowledge import LANGS, KnowledgeBase
 from bot.nudges import Delivery, NudgeSweeper
@@ -142,16 +142,11 @@ async def deliver(bot: Bot, chat_id: int, reply: Reply) -> None:
         await with_retries(partial(bot.send_document, chat_id, file))
 
 
-async def send_reply(message: Message, reply: Reply) -> None:
-    await deliver(message.get_bot(), message.chat_id, reply)
-
-
 async def _respond(update: Update, reply: Reply) -> None:
     """Deliver a reply to the update's chat (Forbidden goes on to `on_error`)."""
     message = update.effective_message
-    if message is None:
-        return
-    await send_reply(message, reply)
+    if message is not None:
+        await deliver(message.get_bot(), message.chat_id, reply)
 
 
 async def _edit_or_send(query: CallbackQuery, reply: Reply) -> None:
@@ -159,8 +154,13 @@ async def _edit_or_send(query: CallbackQuery, reply: Reply) -> None:
     message = query.message
     if reply.edit and len(chunks) == 1 and isinstance(message, Message):
         try:
-            await message.edit_text(
-                chunks[0], parse_mode=ParseMode.HTML, reply_markup=keyboard(reply)
+            await with_retries(
+                partial(
+                    message.edit_text,
+                    chunks[0],
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=keyboard(reply),
+                )
             )
             return
         except BadRequest as exc:
@@ -168,7 +168,7 @@ async def _edit_or_send(query: CallbackQuery, reply: Reply) -> None:
                 return
             log.warning("edit failed, sending instead: %s", exc)
     if isinstance(message, Message):
-        await send_reply(message, reply)
+        await deliver(message.get_bot(), message.chat_id, reply)
 
 
 # -- handlers: parse, call the coach, render. Kept thin on purpose. --------------------------
@@ -178,8 +178,7 @@ async def on_command(update: Update, context: CoachContext) -> None:
     """A known command or alias, with its arguments."""
     message = update.effective_message
     assert message is not None and message.text is not None
-    name = message.text.split(maxsplit=1)[0].lstrip("/").split("@", 1)[0].lower()
-    canonical = next((c for c, aliases in COMMANDS.items() if name in (c, *aliases)), "help")
+    canonical = canonical_command(message.text.split(maxsplit=1)[0]) or "help"
     args = " ".join(context.args or [])
     await _respond(update, await context.coach.command(_user(update), canonical, args))
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_settings
+from bot.config import TELEGRAM_API, ConfigError, load_settings
 
 
 def test_defaults_without_environment() -> None:
@@ -14,7 +14,7 @@ def test_defaults_without_environment() -> None:
     assert settings.token is None
     assert settings.db_path == Path("data/bot.sqlite3")
     assert settings.default_language == "de" and settings.timezone == "Europe/Berlin"
-    assert settings.bot_base_url == "https://api.telegram.org/bot"
+    assert settings.bot_base_url == TELEGRAM_API + "/bot"
 
 
 def test_values_are_parsed() -> None:
@@ -38,7 +38,7 @@ def test_values_are_parsed() -> None:
     ("env", "named"),
     [
         ({"BOT_TOKEN": "no-colon-secret"}, "BOT_TOKEN"),
-        ({"BOT_API_BASE_URL": "api.telegram.org"}, "BOT_API_BASE_URL"),
+        ({"BOT_API_BASE_URL": "bot-api.example"}, "BOT_API_BASE_URL"),
         ({"BOT_ADMIN_IDS": "alice"}, "BOT_ADMIN_IDS"),
         ({"BOT_DEFAULT_LANGUAGE": "fr"}, "BOT_DEFAULT_LANGUAGE"),
         ({"BOT_TIMEZONE": "Mars/Olympus"}, "BOT_TIMEZONE"),
