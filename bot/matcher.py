@@ -353,7 +353,14 @@ class Matcher:
                 heapq.heappush(top, score)
             else:
                 heapq.heappushpop(top, score)
-        scored.sort(key=lambda s: (-s.score, s.entry.id))
+        # On a tie, an entry about exactly the platform the question names goes first.
+        scored.sort(
+            key=lambda s: (
+                -s.score,
+                not (query.platforms and set(s.entry.platforms) == set(query.platforms)),
+                s.entry.id,
+            )
+        )
         return scored[:limit]
 
     @staticmethod
