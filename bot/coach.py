@@ -345,6 +345,7 @@ class Coach:
             users=stats.users,
             today=stats.questions_today,
             week=stats.questions_week,
+            per_day=" · ".join(f"{day[8:10]}.{day[5:7]}. {n}" for day, n in stats.per_day),
             decline_rate="–" if rate is None else f"{100 * rate:.0f} %",
             unanswered=unanswered or self._ui(lang, "stats_none"),
         )

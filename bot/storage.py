@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from itertools import pairwise
 from collections.abc import AsyncIterator, Sequence
 from contextvars import ContextVar
 from datetime import datetime, timedelta
@@ -129,6 +130,7 @@ class Event(BaseModel):
 
 class Stats(BaseModel):
     users: int
+    per_day: list[tuple[str, int]]  # (ISO date, questions) for the last seven local days
     questions_today: int
     questions_week: int
     decline_rate_week: float | None
@@ -310,6 +312,17 @@ class Repository:
     async def stats(self, now: datetime, day_start: datetime, top: int = 5) -> Stats:
         """Figures for /stats; `day_start` is midnight in the operator's time zone."""
         week_ago = _epoch(now - timedelta(days=7))
+        starts = [day_start - timedelta(days=back) for back in range(6, -1, -1)]
+        bounds = [*map(_epoch, starts), _epoch(now) + 1]
+        buckets = ", ".join("SUM(asked_at >= ? AND asked_at < ?)" for _ in starts)
+        async with self._db.execute(
+            f"SELECT {buckets} FROM question_log WHERE asked_at >= ?",
+            (*(bound for pair in pairwise(bounds) for bound in pair), bounds[0]),
+        ) as cursor:
+            counts = await cursor.fetchone() or [None] * len(starts)
+        per_day = [
+            (start.date().isoformat(), n or 0) for start, n in zip(starts, counts, strict=True)
+        ]
         async with self._db.execute("SELECT COUNT(*) FROM users") as cursor:
             users = (await cursor.fetchone() or [0])[0]
         async with self._db.execute(
@@ -327,6 +340,7 @@ class Repository:
             unanswered = [(row[0], row[1]) async for row in cursor]
         return Stats(
             users=users,
+            per_day=per_day,
             questions_today=today or 0,
             questions_week=week,
             decline_rate_week=(declined or 0) / week if week else None,

@@ -217,6 +217,7 @@ async def test_admin_stats(app: App, updates: UpdateFactory, request_fake: Offli
     await _send(app, updates.message("/stats", user_id=42))
     text = request_fake.texts()[-1]
     assert "Nutzer: 3" in text and "Fragen heute: 2" in text
+    assert "Pro Tag: 21.11. 0 · " in text and " · 27.11. 2" in text
     assert "Ablehnungsquote (7 Tage): 50 %" in text and "1× wo kann ich aktien kaufen?" in text
 
 
