@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from itertools import pairwise
 from collections.abc import AsyncIterator, Sequence
 from contextvars import ContextVar
 from datetime import datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Literal
 
