@@ -93,9 +93,6 @@ class AnswerService:
         # Replies are immutable and depend only on language and entries: build each once.
         self._entry_replies: dict[tuple[Lang, tuple[str, ...]], Reply] = {}
 
-    def detect_language(self, text: str) -> Lang | None:
-        return self.matcher.analyzer.detect_language(text[:MAX_QUESTION_CHARS])
-
     def ask(self, question: str, lang: Lang | None = None, fallback: Lang = "de") -> Answer:
         """Answer `question` in `lang`, or in its detected language, or in `fallback`."""
         text = question[:MAX_QUESTION_CHARS]
@@ -107,7 +104,7 @@ class AnswerService:
         # "Hallo, wie lang darf die Notiz sein?" is a question with a greeting in front.
         whole = self.smalltalk.detect_whole(text)
         if whole is not None or outcome != "answer":
-            intent = whole or self.smalltalk.detect(text)
+            intent = whole or self.smalltalk.detect_words(text)
             if intent is not None:
                 reply = Reply((Block(self.kb.ui.get(lang, intent.reply)),))
                 return Answer(question, lang, "smalltalk", reply, None, tuple(ranked[:3]))

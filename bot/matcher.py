@@ -75,23 +75,18 @@ class Scored:
 
 
 @dataclass
-class _Doc:
-    terms: frozenset[str]
-    weight: float
-    text: str  # sorted terms joined, for rapidfuzz
-
-
-@dataclass
 class _Indexed:
+    """One entry, ready for scoring; a "doc" is one of its titles, phrasings or keyword sets."""
+
     entry: Entry
     strong: set[str] = field(default_factory=set)
     weak: set[str] = field(default_factory=set)
     core: set[str] = field(default_factory=set)
-    docs: list[_Doc] = field(default_factory=list)
+    doc_terms: list[frozenset[str]] = field(default_factory=list)
     doc_postings: dict[str, list[int]] = field(default_factory=dict)  # term -> docs with it
-    doc_texts: list[str] = field(default_factory=list)
+    doc_texts: list[str] = field(default_factory=list)  # sorted terms joined, for rapidfuzz
+    doc_weights: list[float] = field(default_factory=list)  # summed IDF of each doc's terms
     platforms: frozenset[str] = frozenset()
-    doc_weights: list[float] = field(default_factory=list)
 
 
 class Analyzer:
@@ -260,9 +255,9 @@ class Matcher:
         }
         self._unknown_weight = self.weights.unknown * math.log(1 + total)
         for item in self._index:
-            for doc in item.docs:
-                doc.weight = sum(self._idf.get(term, 0.0) for term in doc.terms)
-            item.doc_weights = [doc.weight for doc in item.docs]
+            item.doc_weights = [
+                sum(self._idf.get(term, 0.0) for term in doc) for doc in item.doc_terms
+            ]
 
     @staticmethod
     def _strong_texts(entry: Entry, lang: Lang) -> list[str]:
@@ -280,7 +275,7 @@ class Matcher:
                 terms = self.analyzer.terms(text, correct=False)
                 item.strong.update(terms)
                 if terms:
-                    item.docs.append(_Doc(frozenset(terms), 0.0, " ".join(sorted(set(terms)))))
+                    item.doc_terms.append(frozenset(terms))
             for text in self._weak_texts(entry, lang):
                 item.weak.update(self.analyzer.terms(text, correct=False))
             item.core.update(self.analyzer.terms(entry.text(lang).title, correct=False))
@@ -288,10 +283,10 @@ class Matcher:
         item.strong.update(entry.platforms)
         item.core.update(self.analyzer.terms(" ".join(entry.keywords), correct=False))
         item.core.difference_update(PLATFORMS)
-        for number, doc in enumerate(item.docs):
-            for term in doc.terms:
+        for number, doc in enumerate(item.doc_terms):
+            for term in doc:
                 item.doc_postings.setdefault(term, []).append(number)
-        item.doc_texts = [doc.text for doc in item.docs]
+        item.doc_texts = [" ".join(sorted(doc)) for doc in item.doc_terms]
         item.platforms = frozenset(entry.platforms)
         return item
 
@@ -387,6 +382,7 @@ class SmalltalkDetector:
 
     def __init__(self, intents: Sequence[SmalltalkIntent]) -> None:
         self._phrases = [(fold(p), intent) for intent in intents for p in intent.phrases]
+        self._phrase_texts = [phrase for phrase, _ in self._phrases]
         self._vocab = {
             intent.id: {w for p in intent.phrases for w in fold(p).split()} for intent in intents
         }
@@ -399,16 +395,11 @@ class SmalltalkDetector:
         folded = fold(text)
         if not folded or len(folded) > self._max_len:
             return None
-        choice = process.extractOne(
-            folded, [p for p, _ in self._phrases], scorer=fuzz.ratio, score_cutoff=85
-        )
+        choice = process.extractOne(folded, self._phrase_texts, scorer=fuzz.ratio, score_cutoff=85)
         return self._phrases[choice[2]][1] if choice is not None else None
 
-    def detect(self, text: str) -> SmalltalkIntent | None:
-        """Like `detect_whole`, or a message made only of one intent's words ("ok danke dir")."""
-        whole = self.detect_whole(text)
-        if whole is not None:
-            return whole
+    def detect_words(self, text: str) -> SmalltalkIntent | None:
+        """The intent whose words alone make up the message ("ok super danke dir")."""
         message = set(fold(text).split())
         if not message:
             return None
