@@ -100,9 +100,13 @@ class Coach:
             record = await self.repo.touch_user(user.id, user.language_code, self.clock())
         else:
             record = await self.repo.user(user.id)
+        return self.language_of(record, user.language_code)
+
+    def language_of(self, record: User | None, language_code: str | None = None) -> Lang:
+        """The language for a user already read from the repository."""
         if record is not None and record.language is not None:
             return record.language
-        code = (record.language_code if record else None) or user.language_code
+        code = (record.language_code if record else None) or language_code
         if code:
             return "en" if code.lower().startswith("en") else "de"
         return self.default_language

@@ -26,7 +26,7 @@ from datetime import timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from bot.coach import Clock, Coach, UserRef
+from bot.coach import Clock, Coach
 from bot.followups import FollowUp, QuietHours
 from bot.reply import Reply
 
@@ -124,9 +124,7 @@ class NudgeSweeper:
                 await self.repo.release(follow_up.id, allowed)
                 result.deferred += 1
                 return
-        lang = await self.coach.language(
-            UserRef(follow_up.user_id, user.language_code if user else None), touch=False
-        )
+        lang = self.coach.language_of(user)
         reply = self.tracker.follow_up_reply(lang, follow_up, now, nudge=True)
         outcome = await self.send(follow_up.user_id, reply)
         if outcome in ("sent", "failed"):
@@ -152,7 +150,7 @@ class NudgeSweeper:
         for user in await self.repo.digest_candidates(label):
             if not await self.repo.claim_digest(user.id, label, now):
                 continue
-            lang = await self.coach.language(UserRef(user.id, user.language_code), touch=False)
+            lang = self.coach.language_of(user)
             outcome = await self.send(user.id, await self.tracker.digest(user, lang, now))
             if outcome == "blocked":
                 await self.repo.set_active(user.id, False)
