@@ -326,11 +326,10 @@ class Repository:
         async with self._db.execute("SELECT COUNT(*) FROM users") as cursor:
             users = (await cursor.fetchone() or [0])[0]
         async with self._db.execute(
-            """SELECT SUM(asked_at >= ?), COUNT(*), SUM(outcome = 'decline')
-               FROM question_log WHERE asked_at >= ?""",
-            (_epoch(day_start), week_ago),
+            "SELECT COUNT(*), SUM(outcome = 'decline') FROM question_log WHERE asked_at >= ?",
+            (week_ago,),
         ) as cursor:
-            today, week, declined = await cursor.fetchone() or (0, 0, 0)
+            week, declined = await cursor.fetchone() or (0, 0)
         async with self._db.execute(
             """SELECT lower(text) AS question, COUNT(*) AS times FROM question_log
                WHERE outcome = 'decline' AND asked_at >= ?
@@ -341,7 +340,7 @@ class Repository:
         return Stats(
             users=users,
             per_day=per_day,
-            questions_today=today or 0,
+            questions_today=per_day[-1][1],
             questions_week=week,
             decline_rate_week=(declined or 0) / week if week else None,
             unanswered=unanswered,

@@ -125,15 +125,11 @@ class RequestTracker:
         limit = self.kb.limit(request.platform)
         if note is not None:
             length = len(note)
-            hard = limit.note_max if limit and limit.note_max else MAX_NOTE
-            if length > hard:
-                key = "over_max" if limit and limit.note_max else None
-                text = (
-                    limit.text(lang).over_max.format(limit=hard, length=length)
-                    if key and limit
-                    else self._ui(lang, "request_note_too_long", limit=hard)
-                )
+            if limit and limit.note_max and length > limit.note_max:
+                text = limit.text(lang).over_max.format(limit=limit.note_max, length=length)
                 return Reply((Block(text),))
+            if length > MAX_NOTE:
+                return Reply((Block(self._ui(lang, "request_note_too_long", limit=MAX_NOTE)),))
             if limit and limit.note_soft and length > limit.note_soft:
                 hints.append(
                     Block(

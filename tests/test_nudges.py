@@ -75,6 +75,8 @@ async def test_linkedin_note_is_checked_against_the_knowledge_base(coach: Coach)
     assert "etwa 200 Zeichen" in reply_text(long)
     xing = await coach.command(ERIKA, "request", "xing Max | Hallo Max")
     assert "nur mit Premium" in reply_text(xing)
+    endless = await coach.command(ERIKA, "request", "xing Max | " + "x" * 1001)
+    assert "höchstens 1000 Zeichen" in reply_text(endless)
 
 
 async def test_nudges_come_after_delay_repeat_at_most_three_times_then_expire(
