@@ -161,45 +161,56 @@ class Repository:
         async with self._write_lock:
             token = _IN_UNIT.set(asyncio.current_task())
             try:
-                await self._db.execute("BEGIN IMMEDIATE")
+                await self._rows("BEGIN IMMEDIATE")
                 try:
                     yield
                 except BaseException:
-                    await self._db.execute("ROLLBACK")
+                    await self._rows("ROLLBACK")
                     self._users.clear()  # the cache may hold rolled-back writes
                     raise
-                await self._db.execute("COMMIT")
+                await self._rows("COMMIT")
             finally:
                 _IN_UNIT.reset(token)
 
     @contextlib.asynccontextmanager
     async def _transaction(self) -> AsyncIterator[None]:
         if _in_unit():  # nested in a unit of work: a savepoint, the lock is ours already
-            await self._db.execute("SAVEPOINT step")
+            await self._rows("SAVEPOINT step")
             try:
                 yield
             except BaseException:
-                await self._db.execute("ROLLBACK TO step")
-                await self._db.execute("RELEASE step")
+                await self._rows("ROLLBACK TO step")
+                await self._rows("RELEASE step")
                 raise
-            await self._db.execute("RELEASE step")
+            await self._rows("RELEASE step")
             return
         async with self._write_lock:
-            await self._db.execute("BEGIN IMMEDIATE")
+            await self._rows("BEGIN IMMEDIATE")
             try:
                 yield
             except BaseException:
-                await self._db.execute("ROLLBACK")
+                await self._rows("ROLLBACK")
                 raise
-            await self._db.execute("COMMIT")
+            await self._rows("COMMIT")
+
+    async def _rows(self, sql: str, params: Sequence[object] = ()) -> list[aiosqlite.Row]:
+        """Run one statement and return its rows, in one trip to the database thread.
+
+        `async with db.execute(...)` plus a fetch costs three trips (execute, fetch, close),
+        each a hand-over between threads; on the per-message path that adds up.
+        """
+        return list(await self._db.execute_fetchall(sql, params))
+
+    async def _row(self, sql: str, params: Sequence[object] = ()) -> aiosqlite.Row | None:
+        rows = await self._rows(sql, params)
+        return rows[0] if rows else None
 
     async def _write(self, sql: str, params: Sequence[object]) -> list[aiosqlite.Row]:
         """One write statement (its RETURNING rows, if any) under the write lock."""
         if _in_unit():
-            async with self._db.execute(sql, params) as cursor:
-                return list(await cursor.fetchall())
-        async with self._write_lock, self._db.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+            return await self._rows(sql, params)
+        async with self._write_lock:
+            return await self._rows(sql, params)
 
     @classmethod
     async def open(cls, path: Path | str) -> Repository:
@@ -222,8 +233,7 @@ class Repository:
         await self._db.close()
 
     async def _migrate(self) -> None:
-        async with self._db.execute("PRAGMA user_version") as cursor:
-            row = await cursor.fetchone()
+        row = await self._row("PRAGMA user_version")
         version = row[0] if row else 0
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             # executescript commits first; the version bump is part of the same script.
@@ -232,8 +242,7 @@ class Repository:
             )
 
     async def schema_version(self) -> int:
-        async with self._db.execute("PRAGMA user_version") as cursor:
-            row = await cursor.fetchone()
+        row = await self._row("PRAGMA user_version")
         return int(row[0]) if row else 0
 
     async def touch_user(self, user_id: int, language_code: str | None, now: datetime) -> User:
@@ -260,8 +269,7 @@ class Repository:
         return user
 
     async def user(self, user_id: int) -> User | None:
-        async with self._db.execute("SELECT * FROM users WHERE id = ?", (user_id,)) as cursor:
-            row = await cursor.fetchone()
+        row = await self._row("SELECT * FROM users WHERE id = ?", (user_id,))
         return User.model_validate(dict(row)) if row else None
 
     async def set_language(self, user_id: int, language: Lang | None) -> None:
@@ -273,10 +281,10 @@ class Repository:
         self._users.pop(user_id, None)
 
     async def checklist_done(self, user_id: int) -> set[str]:
-        async with self._db.execute(
+        rows = await self._rows(
             "SELECT item_id FROM checklist_progress WHERE user_id = ?", (user_id,)
-        ) as cursor:
-            return {row[0] async for row in cursor}
+        )
+        return {row[0] for row in rows}
 
     async def set_checklist_item(
         self, user_id: int, item_id: str, done: bool, now: datetime
@@ -315,28 +323,25 @@ class Repository:
         starts = [day_start - timedelta(days=back) for back in range(6, -1, -1)]
         bounds = [*map(_epoch, starts), _epoch(now) + 1]
         buckets = ", ".join("SUM(asked_at >= ? AND asked_at < ?)" for _ in starts)
-        async with self._db.execute(
+        counts = await self._row(
             f"SELECT {buckets} FROM question_log WHERE asked_at >= ?",
             (*(bound for pair in pairwise(bounds) for bound in pair), bounds[0]),
-        ) as cursor:
-            counts = await cursor.fetchone() or [None] * len(starts)
+        ) or [None] * len(starts)
         per_day = [
             (start.date().isoformat(), n or 0) for start, n in zip(starts, counts, strict=True)
         ]
-        async with self._db.execute("SELECT COUNT(*) FROM users") as cursor:
-            users = (await cursor.fetchone() or [0])[0]
-        async with self._db.execute(
+        users = (await self._row("SELECT COUNT(*) FROM users") or [0])[0]
+        week, declined = await self._row(
             "SELECT COUNT(*), SUM(outcome = 'decline') FROM question_log WHERE asked_at >= ?",
             (week_ago,),
-        ) as cursor:
-            week, declined = await cursor.fetchone() or (0, 0)
-        async with self._db.execute(
+        ) or (0, 0)
+        rows = await self._rows(
             """SELECT lower(text) AS question, COUNT(*) AS times FROM question_log
                WHERE outcome = 'decline' AND asked_at >= ?
                GROUP BY question ORDER BY times DESC, question LIMIT ?""",
             (week_ago, top),
-        ) as cursor:
-            unanswered = [(row[0], row[1]) async for row in cursor]
+        )
+        unanswered = [(row[0], row[1]) for row in rows]
         return Stats(
             users=users,
             per_day=per_day,
@@ -382,13 +387,12 @@ class Repository:
         first_nudge: datetime,
     ) -> FollowUp:
         async with self._transaction():
-            async with self._db.execute(
+            row = await self._row(
                 """INSERT INTO follow_ups
                        (user_id, platform, direction, name, note, created_at, next_nudge_at)
                    VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *""",
                 (user_id, platform, direction, name, note, _epoch(now), _epoch(first_nudge)),
-            ) as cursor:
-                row = await cursor.fetchone()
+            )
             assert row is not None
             follow_up = FollowUp.model_validate(dict(row))
             await self._event(follow_up.id, now, "created", direction)
@@ -397,33 +401,32 @@ class Repository:
     async def _event(
         self, follow_up_id: int, now: datetime, event: str, detail: str | None
     ) -> None:
-        await self._db.execute(
+        await self._rows(
             "INSERT INTO follow_up_events (follow_up_id, at, event, detail) VALUES (?, ?, ?, ?)",
             (follow_up_id, _epoch(now), event, detail),
         )
 
     async def follow_up(self, user_id: int, follow_up_id: int) -> FollowUp | None:
         """The request if it exists and belongs to this user (anything else: None)."""
-        async with self._db.execute(
+        row = await self._row(
             "SELECT * FROM follow_ups WHERE id = ? AND user_id = ?", (follow_up_id, user_id)
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         return FollowUp.model_validate(dict(row)) if row else None
 
     async def open_follow_ups(self, user_id: int) -> list[FollowUp]:
-        async with self._db.execute(
+        rows = await self._rows(
             """SELECT * FROM follow_ups WHERE user_id = ? AND state = 'pending'
                ORDER BY created_at, id""",
             (user_id,),
-        ) as cursor:
-            return [FollowUp.model_validate(dict(row)) async for row in cursor]
+        )
+        return [FollowUp.model_validate(dict(row)) for row in rows]
 
     async def history(self, follow_up_id: int) -> list[Event]:
-        async with self._db.execute(
+        rows = await self._rows(
             "SELECT at, event, detail FROM follow_up_events WHERE follow_up_id = ? ORDER BY id",
             (follow_up_id,),
-        ) as cursor:
-            return [Event.model_validate(dict(row)) async for row in cursor]
+        )
+        return [Event.model_validate(dict(row)) for row in rows]
 
     async def set_state(
         self, user_id: int, follow_up_id: int, state: State, now: datetime
@@ -457,12 +460,11 @@ class Repository:
         `assignments` is a literal from this module, never user input; values are bound.
         """
         async with self._transaction():
-            async with self._db.execute(
+            row = await self._row(
                 f"""UPDATE follow_ups SET {assignments}
                     WHERE id = ? AND user_id = ? AND state = 'pending' RETURNING *""",
                 (*values, follow_up_id, user_id),
-            ) as cursor:
-                row = await cursor.fetchone()
+            )
             if row is not None:
                 await self._event(follow_up_id, now, event, detail)
         return FollowUp.model_validate(dict(row)) if row else None
@@ -505,7 +507,7 @@ class Repository:
     ) -> None:
         """Record a sent nudge and when the next one (or the expiry) falls due."""
         async with self._transaction():
-            await self._db.execute(
+            await self._rows(
                 """UPDATE follow_ups SET nudges_sent = nudges_sent + 1, next_nudge_at = ?,
                        claimed_at = NULL
                    WHERE id = ?""",
@@ -523,7 +525,7 @@ class Repository:
 
     async def expire(self, follow_up_id: int, now: datetime) -> None:
         async with self._transaction():
-            await self._db.execute(
+            await self._rows(
                 """UPDATE follow_ups SET state = 'expired', next_nudge_at = NULL, claimed_at = NULL
                    WHERE id = ? AND state = 'pending'""",
                 (follow_up_id,),
@@ -531,21 +533,19 @@ class Repository:
             await self._event(follow_up_id, now, "expired", None)
 
     async def stale_claims(self) -> list[FollowUp]:
-        async with self._db.execute(
-            "SELECT * FROM follow_ups WHERE claimed_at IS NOT NULL ORDER BY id"
-        ) as cursor:
-            return [FollowUp.model_validate(dict(row)) async for row in cursor]
+        rows = await self._rows("SELECT * FROM follow_ups WHERE claimed_at IS NOT NULL ORDER BY id")
+        return [FollowUp.model_validate(dict(row)) for row in rows]
 
     # -- weekly digest ---------------------------------------------------------------------
 
     async def digest_candidates(self, week: str) -> list[User]:
         """Active users with the digest on who have not had this week's digest yet."""
-        async with self._db.execute(
+        rows = await self._rows(
             """SELECT * FROM users WHERE digest = 1 AND active = 1 AND NOT EXISTS (
                    SELECT 1 FROM digests AS d WHERE d.user_id = users.id AND d.week = ?)""",
             (week,),
-        ) as cursor:
-            return [User.model_validate(dict(row)) async for row in cursor]
+        )
+        return [User.model_validate(dict(row)) for row in rows]
 
     async def claim_digest(self, user_id: int, week: str, now: datetime) -> bool:
         """Mark this week's digest as taken; False if it already was (at most once)."""
@@ -566,8 +566,7 @@ class Repository:
         """Every row about one user, table by table (for /export)."""
 
         async def rows(sql: str) -> list[dict[str, object]]:
-            async with self._db.execute(sql, (user_id,)) as cursor:
-                return [dict(row) async for row in cursor]
+            return [dict(row) for row in await self._rows(sql, (user_id,))]
 
         user = await rows("SELECT * FROM users WHERE id = ?")
         return {
@@ -612,11 +611,11 @@ class Repository:
         if not update_ids:
             return set()
         marks = ",".join("?" * len(update_ids))
-        async with self._db.execute(
+        rows = await self._rows(
             f"SELECT update_id FROM processed_updates WHERE update_id IN ({marks})",
             tuple(update_ids),
-        ) as cursor:
-            return {row[0] async for row in cursor}
+        )
+        return {row[0] for row in rows}
 
     async def mark_processed(self, update_id: int, now: datetime) -> None:
         await self._write(
