@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+from functools import lru_cache
 
 from bot.reply import Action, ActionKind, Block, Reply
 
@@ -51,8 +52,13 @@ def _units(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def to_html(reply: Reply, limit: int = MAX_MESSAGE) -> list[str]:
-    """The reply as Telegram HTML, split at block boundaries into messages within `limit`."""
+@lru_cache(maxsize=1024)
+def to_html(reply: Reply, limit: int = MAX_MESSAGE) -> tuple[str, ...]:
+    """The reply as Telegram HTML, split at block boundaries into messages within `limit`.
+
+    Replies are immutable and the answer engine hands out one object per topic, so the
+    rendering of popular answers is kept (bounded) instead of being redone per message.
+    """
     chunks: list[str] = []
     current = ""
     for block in reply.blocks:
@@ -67,7 +73,7 @@ def to_html(reply: Reply, limit: int = MAX_MESSAGE) -> list[str]:
                 current = piece
     if current:
         chunks.append(current)
-    return chunks or [""]
+    return tuple(chunks) or ("",)
 
 
 def _fit(block: Block, limit: int) -> list[str]:

@@ -7,7 +7,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -55,6 +55,7 @@ from bot.render import decode_action, encode_action, to_html
 from bot.reply import Reply
 from bot.storage import Repository
 from bot.throttle import FloodGuard
+from bot.transport import JsonRequest
 
 log = logging.getLogger(__name__)
 # Commands shown in Telegram's menu; /stats stays unlisted (admins know it).
@@ -92,7 +93,9 @@ def _user(update: Update) -> UserRef:
     return UserRef(user.id, user.language_code)
 
 
+@lru_cache(maxsize=1024)
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    """The reply's buttons as Telegram markup (immutable, so shared like the reply itself)."""
     if not reply.buttons:
         return None
     return InlineKeyboardMarkup(
@@ -382,7 +385,10 @@ def build_application(
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )
-    if request is not None:
+    if request is None:
+        # Replies go out as JSON (see bot.transport); long polling needs one connection.
+        builder = builder.request(JsonRequest()).get_updates_request(JsonRequest(pool_size=1))
+    else:
         builder = builder.request(request).get_updates_request(request)
     app = builder.build()
     register_handlers(app)

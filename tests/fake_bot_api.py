@@ -37,6 +37,7 @@ class Sent:
     params: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
     files: dict[str, bytes] = field(default_factory=dict)
+    content_type: str = ""
 
 
 class FakeBotAPI:
@@ -223,7 +224,7 @@ class FakeBotAPI:
             result = self._result(method, params)
             if result is None:
                 return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
-            self.calls.append(Sent(method, params, files=files))
+            self.calls.append(Sent(method, params, files=files, content_type=content_type))
             self._lock.notify_all()
             return 200, {"ok": True, "result": result}
 

@@ -1,0 +1,68 @@
+"""The JSON request backend against the fake Bot API on 127.0.0.1."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
+from telegram.constants import ParseMode
+from telegram.error import NetworkError, TimedOut
+
+from bot.transport import JsonRequest
+from tests.fake_bot_api import FakeBotAPI
+from tests.offline import TOKEN
+
+
+def _bot(base_url: str, request: JsonRequest) -> Bot:
+    return Bot(TOKEN, base_url=f"{base_url}/bot", request=request, get_updates_request=request)
+
+
+async def test_messages_go_as_json_and_files_as_multipart(api: FakeBotAPI) -> None:
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton("Themen", callback_data="v1|t|")]])
+    async with _bot(api.base_url, JsonRequest()) as bot:
+        message = await bot.send_message(
+            7, "<b>Grüße</b> &amp; 👋", parse_mode=ParseMode.HTML, reply_markup=markup
+        )
+        await bot.send_document(7, InputFile(b'{"a": 1}', filename="export.json"))
+    assert message.reply_markup == markup  # the answer is parsed as usual
+    text, document = api.sent("sendMessage", "sendDocument")
+    assert text.content_type == "application/json"
+    assert text.params["text"] == "<b>Grüße</b> &amp; 👋"
+    assert text.params["reply_markup"] == markup.to_dict()
+    assert document.content_type.startswith("multipart/form-data")
+    assert document.files["document"] == b'{"a": 1}'
+
+
+async def test_a_slow_answer_is_a_timeout() -> None:
+    slow = FakeBotAPI(TOKEN, latency=1.0)
+    slow.start()
+    request = JsonRequest(read_timeout=0.2)
+    await request.initialize()
+    try:
+        with pytest.raises(TimedOut):
+            await request.post(f"{slow.base_url}/bot{TOKEN}/getMe")
+    finally:
+        await request.shutdown()
+        slow.stop()
+
+
+async def test_nobody_listening_is_a_network_error() -> None:
+    with socket.socket() as probe:  # a port that was free a moment ago
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    request = JsonRequest()
+    await request.initialize()
+    with pytest.raises(NetworkError):
+        await request.post(f"http://127.0.0.1:{port}/bot{TOKEN}/getMe")
+    await request.shutdown()
+
+
+async def test_it_can_be_started_again_after_shutdown(api: FakeBotAPI) -> None:
+    request = JsonRequest()
+    bot = _bot(api.base_url, request)
+    async with bot:
+        pass
+    async with bot:  # PTB initialises the request again, e.g. on a restart of the app
+        await bot.send_message(7, "wieder da")
+    assert api.sent("sendMessage")[-1].params["text"] == "wieder da"
