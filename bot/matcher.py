@@ -26,6 +26,7 @@ PLATFORMS = ("xing", "linkedin")
 UNKNOWN = "?"  # prefix of a term the knowledge base has never seen
 _MIN_FUZZY_LEN = 4
 _MIN_PART = 4
+_MAX_ANALYSED = 50_000  # remembered word analyses (a few MB at most)
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,9 @@ class Analyzer:
         self._frequency: dict[str, int] = {}
         self._surface_by_lang: dict[Lang | None, list[str]] = {}
         self._compounds: dict[str, tuple[str, ...]] = {}
+        # A word's terms depend only on the word, the language and the frozen vocabulary,
+        # and users reuse words (and typos) all the time: typo search is the costly step.
+        self._analysed: dict[tuple[str, Lang | None], tuple[str, ...]] = {}
 
     def term(self, word: str) -> str | None:
         """The term for one folded word, or None for a stop word."""
@@ -137,10 +141,15 @@ class Analyzer:
             self._surface_by_lang[lang] = sorted(neutral | own)
         self._surface_by_lang[None] = sorted(neutral | set(self.surface) | self._all_stop)
         self._compounds = {}
+        self._analysed = {}
         for term in self.vocab:
             parts = self._split(term)
             if parts:
                 self._compounds[term] = parts
+
+    def forget_words(self) -> None:
+        """Drop the remembered word analyses (they are rebuilt on demand)."""
+        self._analysed.clear()
 
     def _split(self, term: str) -> tuple[str, ...]:
         """Known parts of a compound ("vernetzungsanfrag" -> "anfrag"), head last."""
@@ -183,7 +192,15 @@ class Analyzer:
         """Like `terms`, for words already folded."""
         result: list[str] = []
         for word in folded:
-            result.extend(self._word_terms(word, correct, lang))
+            if not correct:
+                result.extend(self._word_terms(word, False, lang))
+                continue
+            known = self._analysed.get((word, lang))
+            if known is None:
+                if len(self._analysed) >= _MAX_ANALYSED:
+                    self._analysed.clear()  # bounded; rebuilt from the words in use
+                known = self._analysed[(word, lang)] = tuple(self._word_terms(word, True, lang))
+            result.extend(known)
         return result
 
     def _word_terms(self, word: str, correct: bool, lang: Lang | None) -> Iterable[str]:
@@ -335,6 +352,8 @@ class Matcher:
                 penalty *= w.wrong_platform
             if not query_terms & item.core:
                 penalty *= w.off_core
+            if 100 * coverage * penalty * (w.base + w.overlap + w.similarity) <= floor:
+                continue  # even a perfect phrasing would not reach the top
             partial = w.base + w.overlap * self._overlap(item, query, total)
             if 100 * coverage * penalty * (partial + w.similarity) <= floor:
                 continue  # even a perfect rapidfuzz similarity would not reach the top

@@ -189,3 +189,18 @@ def test_phone_typos_are_corrected_sensibly(
 ) -> None:
     outcome, matched, _ = _ask(service, question)
     assert (outcome, matched) == ("answer", entry)
+
+
+def test_remembered_word_analyses_give_the_same_answers(
+    service: AnswerService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    questions = ["wieviele zeichen linkdin anfrage", "soll ich auch leferanten hinuzfügen"]
+    analyzer = service.matcher.analyzer
+    analyzer.forget_words()
+    fresh = [_ask(service, q) for q in questions]
+    assert [_ask(service, q) for q in questions] == fresh  # now from memory
+    # The memory is bounded: when full it starts over, and answers stay the same.
+    monkeypatch.setattr("bot.matcher._MAX_ANALYSED", 3)
+    analyzer.forget_words()
+    assert [_ask(service, q) for q in reversed(questions)] == fresh[::-1]
+    assert len(analyzer._analysed) <= 3
