@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from functools import lru_cache, partial
 from pathlib import Path
@@ -93,12 +93,38 @@ def _user(update: Update) -> UserRef:
     return UserRef(user.id, user.language_code)
 
 
+class SharedKeyboard(InlineKeyboardMarkup):
+    """An inline keyboard that works out its Bot API form once.
+
+    PTB turns reply_markup into a dict on every send; for an answer's four buttons that was
+    the largest cost of sending it after the text. Keyboards are immutable and cached per
+    reply (see `keyboard`), so the JSON is kept and every send gets a fresh copy of it.
+    """
+
+    __slots__ = ("_json",)
+
+    def __init__(
+        self,
+        inline_keyboard: Sequence[Sequence[InlineKeyboardButton]],
+        *,
+        api_kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(inline_keyboard, api_kwargs=api_kwargs)
+        self._json = json.dumps(super().to_dict())  # "_" attributes may be set when frozen
+
+    def to_dict(self, recursive: bool = True) -> dict[str, Any]:
+        if not recursive:
+            return super().to_dict(recursive=False)
+        form: dict[str, Any] = json.loads(self._json)
+        return form
+
+
 @lru_cache(maxsize=1024)
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     """The reply's buttons as Telegram markup (immutable, so shared like the reply itself)."""
     if not reply.buttons:
         return None
-    return InlineKeyboardMarkup(
+    return SharedKeyboard(
         [
             [
                 InlineKeyboardButton(button.label, callback_data=encode_action(button.action))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.render import MAX_MESSAGE, decode_action, encode_action, to_html, to_plain
-from bot.reply import Action, ActionKind, Block, Reply
+from bot.reply import Action, ActionKind, Block, Button, Reply
 from tests.telegram_rules import html_problem
 
 
@@ -63,3 +63,25 @@ def test_foreign_or_malformed_data_decodes_to_nothing(data: str | None) -> None:
 
 def test_max_message_is_telegrams_limit() -> None:
     assert MAX_MESSAGE == 4096
+
+
+def test_shared_keyboards_serialise_like_plain_ones_and_hand_out_copies() -> None:
+    from telegram import InlineKeyboardMarkup
+
+    from bot.telegram_app import SharedKeyboard, keyboard
+
+    reply = Reply(
+        (Block("x"),),
+        (
+            (Button("Thémen & mehr", Action(ActionKind.TOPICS)),),
+            (Button("Hilfe", Action(ActionKind.HELP)),),
+        ),
+    )
+    shared = keyboard(reply)
+    assert isinstance(shared, SharedKeyboard)
+    assert keyboard(reply) is shared  # built once per reply
+    plain = InlineKeyboardMarkup(shared.inline_keyboard)
+    assert shared.to_dict() == plain.to_dict()
+    assert shared.to_dict(recursive=False).keys() == plain.to_dict(recursive=False).keys()
+    shared.to_dict()["inline_keyboard"].clear()  # a caller spoiling its copy ...
+    assert shared.to_dict() == plain.to_dict()  # ... spoils nothing for the next send
