@@ -92,6 +92,13 @@ MIGRATIONS: Sequence[str] = (
         at INTEGER NOT NULL
     );
     """,
+    """
+    -- The messages an update sends, saved with its mark and cleared once sent, so a crash
+    -- between saving and sending re-sends them (see bot/outbox.py).
+    ALTER TABLE processed_updates ADD COLUMN outbox TEXT;
+    CREATE INDEX processed_updates_unsent ON processed_updates(update_id)
+        WHERE outbox IS NOT NULL;
+    """,
 )
 
 
@@ -588,7 +595,15 @@ class Repository:
 
     async def delete_user(self, user_id: int) -> None:
         """Erase the user; every table refers to users with ON DELETE CASCADE."""
-        await self._write("DELETE FROM users WHERE id = ?", (user_id,))
+        async with self._transaction():
+            await self._rows("DELETE FROM users WHERE id = ?", (user_id,))
+            # Messages to this user still waiting to be sent (after a crash) go as well.
+            await self._rows(
+                """UPDATE processed_updates SET outbox = NULL WHERE outbox IS NOT NULL
+                   AND EXISTS (SELECT 1 FROM json_each(outbox)
+                               WHERE json_extract(value, '$.chat_id') = ?)""",
+                (user_id,),
+            )
         self._users.pop(user_id, None)
 
     async def purge_question_log(self, before: datetime) -> int:
@@ -617,10 +632,30 @@ class Repository:
         )
         return {row[0] for row in rows}
 
-    async def mark_processed(self, update_id: int, now: datetime) -> None:
+    async def mark_processed(
+        self, update_id: int, now: datetime, outbox: str | None = None
+    ) -> None:
+        """Mark the update handled, with the messages it still has to send (if any)."""
         await self._write(
-            "INSERT OR IGNORE INTO processed_updates (update_id, at) VALUES (?, ?)",
-            (update_id, _epoch(now)),
+            "INSERT OR IGNORE INTO processed_updates (update_id, at, outbox) VALUES (?, ?, ?)",
+            (update_id, _epoch(now), outbox),
+        )
+
+    async def unsent(self) -> list[tuple[int, str]]:
+        """(update id, saved messages) of handled updates whose messages were not sent."""
+        rows = await self._rows(
+            "SELECT update_id, outbox FROM processed_updates WHERE outbox IS NOT NULL "
+            "ORDER BY update_id"
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    async def mark_sent(self, update_ids: Sequence[int]) -> None:
+        if not update_ids:
+            return
+        marks = ",".join("?" * len(update_ids))
+        await self._write(
+            f"UPDATE processed_updates SET outbox = NULL WHERE update_id IN ({marks})",
+            tuple(update_ids),
         )
 
     async def prune_processed(self, before: datetime) -> None:

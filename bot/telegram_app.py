@@ -14,7 +14,6 @@ from typing import Any, TypeVar
 from telegram import (
     Bot,
     BotCommand,
-    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
@@ -45,6 +44,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot import outbox
 from bot.answers import AnswerService
 from bot.coach import COMMANDS, Clock, Coach, UserRef, canonical_command, utc_now
 from bot.config import Settings
@@ -172,21 +172,28 @@ async def deliver(bot: Bot, chat_id: int, reply: Reply) -> None:
 
 
 async def _respond(update: Update, reply: Reply) -> None:
-    """Deliver a reply to the update's chat (Forbidden goes on to `on_error`)."""
+    """Reply in the update's chat: into the update's outbox, or at once without one."""
     message = update.effective_message
-    if message is not None:
+    if message is None:
+        return
+    box = outbox.CURRENT.get()
+    if box is not None:
+        box.send(message.chat_id, reply)
+    else:  # webhook mode and tests that drive the application directly
         await deliver(message.get_bot(), message.chat_id, reply)
 
 
-async def _edit_or_send(query: CallbackQuery, reply: Reply) -> None:
+async def _edit_or_send(bot: Bot, chat_id: int, message_id: int | None, reply: Reply) -> None:
+    """Replace the pressed message if the reply asks for it and fits; else send it."""
     chunks = to_html(reply)
-    message = query.message
-    if reply.edit and len(chunks) == 1 and isinstance(message, Message):
+    if reply.edit and len(chunks) == 1 and message_id is not None:
         try:
             await with_retries(
                 partial(
-                    message.edit_text,
+                    bot.edit_message_text,
                     chunks[0],
+                    chat_id=chat_id,
+                    message_id=message_id,
                     parse_mode=ParseMode.HTML,
                     reply_markup=keyboard(reply),
                 )
@@ -196,8 +203,31 @@ async def _edit_or_send(query: CallbackQuery, reply: Reply) -> None:
             if "not modified" in str(exc).lower():
                 return
             log.warning("edit failed, sending instead: %s", exc)
-    if isinstance(message, Message):
-        await deliver(message.get_bot(), message.chat_id, reply)
+    await deliver(bot, chat_id, reply)
+
+
+async def send_outgoing(bot: Bot, repo: Repository, items: Sequence[outbox.Outgoing]) -> None:
+    """Send what handling an update produced, in order; a failure is logged, never raised.
+
+    A user who blocked the bot is marked inactive (nudges pause until they write again).
+    """
+    for item in items:
+        try:
+            if item.kind == "answer":
+                assert item.query_id is not None
+                await bot.answer_callback_query(item.query_id, item.notice)
+            elif item.kind == "edit":
+                assert item.reply is not None
+                await _edit_or_send(bot, item.chat_id, item.message_id, item.reply)
+            else:
+                assert item.reply is not None
+                await deliver(bot, item.chat_id, item.reply)
+        except Forbidden:
+            log.info("chat %s blocked the bot; marking inactive", item.chat_id)
+            await repo.set_active(item.chat_id, False)
+            return  # the rest would be refused as well
+        except TelegramError as error:
+            log.error("%s to chat %s failed: %s", item.kind, item.chat_id, error)
 
 
 # -- handlers: parse, call the coach, render. Kept thin on purpose. --------------------------
@@ -251,9 +281,21 @@ async def on_button(update: Update, context: CoachContext) -> None:
     query = update.callback_query
     assert query is not None
     reply = await context.coach.press(_user(update), decode_action(query.data))
+    message = query.message
+    chat_id = message.chat.id if message is not None else query.from_user.id
+    message_id = message.message_id if isinstance(message, Message) else None
+    box = outbox.CURRENT.get()
+    if box is not None:
+        box.answer(chat_id, query.id, reply.notice)
+        if reply.blocks:
+            if message_id is not None:
+                box.edit(chat_id, message_id, reply)
+            else:
+                box.send(chat_id, reply)
+        return
     await query.answer(reply.notice)
     if reply.blocks:
-        await _edit_or_send(query, reply)
+        await _edit_or_send(context.bot, chat_id, message_id, reply)
 
 
 async def on_error(update: object, context: CoachContext) -> None:
@@ -378,6 +420,7 @@ def build_application(
         repo = await Repository.open(settings.db_path)
         coach = app.bot_data["coach"] = Coach.from_settings(service, repo, settings, clock)
         app.bot_data["flood_guard"] = FloodGuard(clock=clock)
+        app.bot_data["send_outgoing"] = partial(send_outgoing, app.bot, repo)
         app.bot_data["heartbeat"] = heartbeat_path(settings)
         sweeper = app.bot_data["sweeper"] = NudgeSweeper(
             coach, TelegramSender(app.bot), quiet=settings.quiet, zone=settings.zone, clock=clock

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
+from telegram.ext import Application
 
 from bot.answers import AnswerService
 from bot.coach import Coach
+from bot.config import load_settings
 from bot.knowledge import KnowledgeBase, load
 from bot.storage import Repository
+from bot.telegram_app import build_application, send_outgoing
+from bot.throttle import FloodGuard
 from tests.fake_bot_api import FakeBotAPI
-from tests.offline import TOKEN
+from tests.offline import TOKEN, OfflineRequest, UpdateFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -70,3 +76,27 @@ def api() -> Iterator[FakeBotAPI]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def request_fake() -> OfflineRequest:
+    return OfflineRequest()
+
+
+@pytest.fixture
+async def app(
+    service: AnswerService, repo: Repository, clock: FakeClock, request_fake: OfflineRequest
+) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
+    """The real application over the offline request, wired like post_init wires it."""
+    settings = load_settings({"BOT_TOKEN": TOKEN, "BOT_ADMIN_IDS": "42"})
+    application = build_application(settings, service, request=request_fake)
+    application.bot_data["coach"] = Coach(service, repo, admin_ids=frozenset({42}), clock=clock)
+    application.bot_data["flood_guard"] = FloodGuard(clock=clock)
+    application.bot_data["send_outgoing"] = partial(send_outgoing, application.bot, repo)
+    async with application:
+        yield application
+
+
+@pytest.fixture
+def updates() -> UpdateFactory:
+    return UpdateFactory()

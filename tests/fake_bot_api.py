@@ -47,6 +47,7 @@ class FakeBotAPI:
         self.token = token
         # Seconds each call (but getUpdates) takes, like the round trip to Telegram.
         self.latency = latency
+        self.slow_chats: dict[int, float] = {}  # chat id -> extra seconds per call to it
         self.updates: list[dict[str, Any]] = []
         self.calls: list[Sent] = []
         self.failures: dict[str, list[tuple[int, str]]] = {}
@@ -90,6 +91,9 @@ class FakeBotAPI:
                 tasks = asyncio.all_tasks(loop)
                 if tasks:
                     loop.run_until_complete(asyncio.wait(tasks, timeout=5))
+                # Closing a transport finishes on the next loop pass; give it that pass, or
+                # a transport left "closing" warns when it is collected.
+                loop.run_until_complete(asyncio.sleep(0))
                 loop.close()
 
         self._thread = threading.Thread(target=serve, daemon=True)
@@ -142,6 +146,9 @@ class FakeBotAPI:
             return 200, {"ok": True, "result": await self._get_updates(params)}
         if self.latency:
             await asyncio.sleep(self.latency)
+        if self.slow_chats:
+            params, _ = _decode(content_type, body)
+            await asyncio.sleep(self.slow_chats.get(int(params.get("chat_id") or 0), 0.0))
         return self.handle(path, content_type, body)
 
     def fail(self, method: str, status: int, description: str, times: int = 1) -> None:
@@ -157,6 +164,15 @@ class FakeBotAPI:
 
     def say(self, text: str, user_id: int = 7, **kwargs: Any) -> None:
         self.push(self.factory.message(text, user_id=user_id, **kwargs))
+
+    def say_together(self, *messages: tuple[int, str]) -> None:
+        """Messages of several users that arrive in one getUpdates batch."""
+        with self._lock:
+            for user_id, text in messages:
+                self.updates.append(self.factory.message(text, user_id=user_id))
+            self._lock.notify_all()
+        if self._loop is not None and self._wakeup is not None:
+            self._loop.call_soon_threadsafe(self._wakeup.set)
 
     def press(self, data: str, user_id: int = 7, message_id: int | None = None) -> None:
         update = self.factory.press(data, user_id=user_id)

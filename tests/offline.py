@@ -41,6 +41,7 @@ class OfflineRequest(BaseRequest):
 
     calls: list[Call] = field(default_factory=list)
     fail_next: dict[str, tuple[int, str]] = field(default_factory=dict)
+    blocked: set[int] = field(default_factory=set)  # chats whose user blocked the bot
     _message_id: int = 100
 
     @property
@@ -69,6 +70,8 @@ class OfflineRequest(BaseRequest):
         if name in self.fail_next:
             status, description = self.fail_next.pop(name)
             return status, _error(status, description)
+        if name.startswith("send") and int(params.get("chat_id", 0)) in self.blocked:
+            return 403, _error(403, "Forbidden: bot was blocked by the user")
         problem = check_outgoing(name, params)
         if problem is not None:
             return 400, _error(400, problem)

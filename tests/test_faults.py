@@ -49,6 +49,24 @@ def test_answers_survive_5xx_dropped_connections_and_429_bursts(
     assert "Traceback" not in bot.output()
 
 
+def test_a_slow_chat_does_not_hold_up_the_others(api: FakeBotAPI, tmp_path: Path) -> None:
+    bot = start_bot(api, tmp_path / "bot.sqlite3", tmp_path / "bot.log")
+    try:
+        api.slow_chats[301] = 2.0  # every call to this chat takes two seconds
+        mark = api.mark()
+        api.say_together((301, "/hilfe"), (302, "/hilfe"), (303, "/start"))
+        fast = [
+            api.wait_for(lambda c, user=user: c.params.get("chat_id") == user, after=mark)
+            for user in (302, 303)
+        ]
+        slow = api.wait_for(lambda c: c.params.get("chat_id") == 301, after=mark)
+        assert all(call.at < slow.at - 1.0 for call in fast)
+        assert bot.stop() == 0
+    finally:
+        if bot.process and bot.process.poll() is None:
+            bot.stop(signal.SIGKILL)
+
+
 def test_sigkill_during_writes_loses_nothing(api: FakeBotAPI, tmp_path: Path) -> None:
     db = tmp_path / "bot.sqlite3"
     bot = start_bot(api, db, tmp_path / "bot.log", **NUDGES)

@@ -3,46 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from telegram.ext import Application
 
 from bot.answers import AnswerService
-from bot.coach import Coach
-from bot.config import load_settings
 from bot.render import encode_action
 from bot.reply import Action, ActionKind
 from bot.storage import Repository
-from bot.telegram_app import build_application, publish_commands
-from bot.throttle import FloodGuard
+from bot.telegram_app import publish_commands
 from tests.conftest import FakeClock
-from tests.offline import TOKEN, OfflineRequest, UpdateFactory, to_update
+from tests.offline import OfflineRequest, UpdateFactory, to_update
 
 App = Application[Any, Any, Any, Any, Any, Any]
-
-
-@pytest.fixture
-def request_fake() -> OfflineRequest:
-    return OfflineRequest()
-
-
-@pytest.fixture
-async def app(
-    service: AnswerService, repo: Repository, clock: FakeClock, request_fake: OfflineRequest
-) -> AsyncIterator[App]:
-    settings = load_settings({"BOT_TOKEN": TOKEN, "BOT_ADMIN_IDS": "42"})
-    application = build_application(settings, service, request=request_fake)
-    application.bot_data["coach"] = Coach(service, repo, admin_ids=frozenset({42}), clock=clock)
-    application.bot_data["flood_guard"] = FloodGuard(clock=clock)
-    async with application:
-        yield application
-
-
-@pytest.fixture
-def updates() -> UpdateFactory:
-    return UpdateFactory()
 
 
 async def _send(app: App, data: dict[str, Any]) -> None:
