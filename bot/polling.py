@@ -94,22 +94,25 @@ async def _handle_batch(
             chat = update.effective_chat or update.effective_user
             chats.setdefault(chat.id if chat else 0, []).append(update)
     handled = set(done)
-    sent: list[int] = []
     slots = asyncio.Semaphore(CONCURRENT_CHATS)
 
     async def one_chat(queue: list[Update]) -> None:
-        async with slots:
-            for update in queue:
-                if stop.is_set():
-                    return  # the rest stays unconfirmed and comes again after the restart
-                if await _handle(app, coach, update):
-                    sent.append(update.update_id)
-                handled.add(update.update_id)
+        sent: list[int] = []
+        try:
+            async with slots:
+                for update in queue:
+                    if stop.is_set():
+                        return  # the rest stays unconfirmed and comes again after the restart
+                    if await _handle(app, coach, update):
+                        sent.append(update.update_id)
+                    handled.add(update.update_id)
+        finally:
+            # Once per chat and batch: a crash repeats at most this chat's latest replies.
+            await coach.repo.mark_sent(sent)
 
     results = await asyncio.gather(
         *(one_chat(queue) for queue in chats.values()), return_exceptions=True
     )
-    await coach.repo.mark_sent(sent)
     for result in results:
         if isinstance(result, BaseException):
             # A failing database: stop; what was not handled comes again after the restart.
