@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import timedelta
 from functools import lru_cache, partial
 from pathlib import Path
@@ -171,16 +172,28 @@ async def deliver(bot: Bot, chat_id: int, reply: Reply) -> None:
         await with_retries(partial(bot.send_document, chat_id, file))
 
 
-async def _respond(update: Update, reply: Reply) -> None:
-    """Reply in the update's chat: into the update's outbox, or at once without one."""
-    message = update.effective_message
-    if message is None:
-        return
+@contextlib.asynccontextmanager
+async def _outbox(context: CoachContext) -> AsyncIterator[outbox.Outbox]:
+    """The outbox of the update being handled (see bot.polling).
+
+    Without one (webhook mode, tests that drive the application directly) the handler gets
+    a fresh outbox whose messages go out as soon as the handler is done.
+    """
     box = outbox.CURRENT.get()
     if box is not None:
-        box.send(message.chat_id, reply)
-    else:  # webhook mode and tests that drive the application directly
-        await deliver(message.get_bot(), message.chat_id, reply)
+        yield box
+        return
+    box = outbox.Outbox()
+    yield box
+    await send_outgoing(context.bot, context.coach.repo, box.items)
+
+
+async def _respond(update: Update, context: CoachContext, reply: Reply) -> None:
+    """Reply in the update's chat."""
+    message = update.effective_message
+    if message is not None:
+        async with _outbox(context) as box:
+            box.send(message.chat_id, reply)
 
 
 async def _edit_or_send(bot: Bot, chat_id: int, message_id: int | None, reply: Reply) -> None:
@@ -239,12 +252,12 @@ async def on_command(update: Update, context: CoachContext) -> None:
     assert message is not None and message.text is not None
     canonical = canonical_command(message.text.split(maxsplit=1)[0]) or "help"
     args = " ".join(context.args or [])
-    await _respond(update, await context.coach.command(_user(update), canonical, args))
+    await _respond(update, context, await context.coach.command(_user(update), canonical, args))
 
 
 async def on_unknown_command(update: Update, context: CoachContext) -> None:
     """A command we do not have."""
-    await _respond(update, await context.coach.unknown_command(_user(update)))
+    await _respond(update, context, await context.coach.unknown_command(_user(update)))
 
 
 async def on_text(update: Update, context: CoachContext) -> None:
@@ -255,7 +268,7 @@ async def on_text(update: Update, context: CoachContext) -> None:
     if message.chat.type != ChatType.PRIVATE:
         text = _addressed_text(message, context.bot.username)
     if text is not None:
-        await _respond(update, await context.coach.question(_user(update), text))
+        await _respond(update, context, await context.coach.question(_user(update), text))
 
 
 def _addressed_text(message: Message, username: str | None) -> str | None:
@@ -273,7 +286,7 @@ def _addressed_text(message: Message, username: str | None) -> str | None:
 
 async def on_non_text(update: Update, context: CoachContext) -> None:
     """Stickers, photos, voice and the like: say what the bot understands."""
-    await _respond(update, await context.coach.non_text(_user(update)))
+    await _respond(update, context, await context.coach.non_text(_user(update)))
 
 
 async def on_button(update: Update, context: CoachContext) -> None:
@@ -283,19 +296,14 @@ async def on_button(update: Update, context: CoachContext) -> None:
     reply = await context.coach.press(_user(update), decode_action(query.data))
     message = query.message
     chat_id = message.chat.id if message is not None else query.from_user.id
-    message_id = message.message_id if isinstance(message, Message) else None
-    box = outbox.CURRENT.get()
-    if box is not None:
+    async with _outbox(context) as box:
         box.answer(chat_id, query.id, reply.notice)
-        if reply.blocks:
-            if message_id is not None:
-                box.edit(chat_id, message_id, reply)
-            else:
-                box.send(chat_id, reply)
-        return
-    await query.answer(reply.notice)
-    if reply.blocks:
-        await _edit_or_send(context.bot, chat_id, message_id, reply)
+        if not reply.blocks:
+            return
+        if isinstance(message, Message):
+            box.edit(chat_id, message.message_id, reply)
+        else:
+            box.send(chat_id, reply)
 
 
 async def on_error(update: object, context: CoachContext) -> None:
