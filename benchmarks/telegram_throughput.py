@@ -2,9 +2,10 @@
 
 20 users send at once (15 messages each, under the flood guard); each bot runs as its own
 process (`python -m bot run` and benchmarks/echo_bot.py) against tests/fake_bot_api.py on
-127.0.0.1. Targets: at least 0.8 of
-the echo bot's rate, resident memory under 120 MB. Run twice: with a high rate limit, so the
-bots' own work is compared, and with Telegram's 30 messages per second, as deployed.
+127.0.0.1. Targets: at least 0.8 of the echo bot's rate, resident memory under 120 MB.
+Three settings: loopback without a rate limit (the bots' own CPU cost per message, where the
+target is judged), Telegram's 30 messages per second as deployed, and a 30 ms round trip per
+Bot API call, as from a server to Telegram.
 
     .venv/bin/python benchmarks/telegram_throughput.py [--users 20] [--per-user 15]
 """
