@@ -32,7 +32,9 @@ async def _busy_user(coach: Coach, user: UserRef, name: str, clock: FakeClock) -
 
 
 # Tables that hold nothing about a person (checked by name, so a new table must be placed).
-NO_PERSONAL_DATA = {"processed_updates"}  # Telegram update ids only, pruned after a day
+# processed_updates: Telegram update ids, pruned after a day, and replies waiting to be sent
+# for a moment; /delete drops a user's waiting replies (tests/test_polling.py).
+NO_PERSONAL_DATA = {"processed_updates"}
 
 
 def _rows_of(db_path: Path, user_id: int, follow_up_ids: list[int]) -> dict[str, int]:
