@@ -13,7 +13,8 @@ DATA = Path(__file__).parent / "data"
 
 
 @pytest.mark.parametrize(
-    "name", ["dev_questions.jsonl", "dev2_questions.jsonl", "dev3_questions.jsonl"]
+    "name",
+    ["dev_questions.jsonl", "dev2_questions.jsonl", "dev3_questions.jsonl", "dev4_questions.jsonl"],
 )
 def test_dev_sets_stay_above_the_bar(service: AnswerService, name: str) -> None:
     report = evaluate(service, load_cases(DATA / name))
