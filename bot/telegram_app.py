@@ -53,7 +53,7 @@ from bot.knowledge import LANGS, KnowledgeBase
 from bot.nudges import Delivery, NudgeSweeper
 from bot.polling import run_polling
 from bot.render import decode_action, encode_action, to_html
-from bot.reply import Reply
+from bot.reply import Reply, text_reply
 from bot.storage import Repository
 from bot.throttle import FloodGuard
 from bot.transport import JsonRequest
@@ -307,19 +307,17 @@ async def on_button(update: Update, context: CoachContext) -> None:
 
 
 async def on_error(update: object, context: CoachContext) -> None:
-    """Log first; then tell the user, if there is one, without failing again."""
-    error = context.error
-    if isinstance(error, Forbidden) and isinstance(update, Update) and update.effective_user:
-        log.info("user %s blocked the bot; marking inactive", update.effective_user.id)
-        await context.coach.repo.set_active(update.effective_user.id, False)
-        return
-    log.error("error while handling an update", exc_info=error)
+    """Log first; then tell the user, if there is one, through the update's outbox.
+
+    A user who blocked the bot never gets here: sends happen in `send_outgoing`.
+    """
+    log.error("error while handling an update", exc_info=context.error)
     if isinstance(update, Update) and update.effective_message and update.effective_user:
         lang = await context.coach.language(_user(update))
-        try:
-            await update.effective_message.reply_text(context.coach.kb.ui.get(lang, "error"))
-        except TelegramError:
-            log.warning("could not send the error notice either")
+        async with _outbox(context) as box:
+            box.send(
+                update.effective_message.chat_id, text_reply(context.coach.kb.ui.get(lang, "error"))
+            )
 
 
 class TelegramSender:
@@ -374,9 +372,10 @@ async def on_any_update(update: Update, context: CoachContext) -> None:
         return
     if verdict == "notice" and update.effective_chat is not None:
         lang = await context.coach.language(_user(update), touch=False)
-        await context.bot.send_message(
-            update.effective_chat.id, context.coach.kb.ui.get(lang, "slow_down")
-        )
+        async with _outbox(context) as box:
+            box.send(
+                update.effective_chat.id, text_reply(context.coach.kb.ui.get(lang, "slow_down"))
+            )
     log.info("user %s is flooding; update dropped", user.id)
     raise ApplicationHandlerStop
 

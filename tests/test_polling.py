@@ -127,3 +127,28 @@ async def test_deleting_a_user_drops_their_unsent_messages(
     await repo.mark_processed(901, clock(), other.saved_form())
     await repo.delete_user(8)
     assert [update_id for update_id, _ in await repo.unsent()] == [901]
+
+
+async def test_a_failing_handler_gets_the_user_a_notice_and_spares_the_others(
+    app: App,
+    updates: UpdateFactory,
+    request_fake: OfflineRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    coach = app.bot_data["coach"]
+    original = coach.question
+
+    async def question(user: Any, text: str) -> Reply:
+        if user.id == 10:
+            raise RuntimeError("a bug in one handler")
+        return await original(user, text)
+
+    monkeypatch.setattr(coach, "question", question)
+    batch = _updates(app, updates, [(10, "wie lang darf die notiz sein"), (11, "linkedin notiz")])
+    with caplog.at_level("ERROR"):
+        assert await _handle_batch(app, batch, asyncio.Event()) == {u.update_id for u in batch}
+    to = {c.params["chat_id"]: str(c.params["text"]) for c in request_fake.sent()}
+    assert "schiefgelaufen" in to[10]
+    assert "300" in to[11]
+    assert "a bug in one handler" in caplog.text
