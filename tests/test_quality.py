@@ -24,10 +24,19 @@ def test_dev_sets_stay_above_the_bar(service: AnswerService, name: str) -> None:
     assert report.language_correct >= report.language_labelled - 1
 
 
-def test_the_hardest_set_does_not_slip(service: AnswerService) -> None:
-    """dev5 was written last and measured fresh at 76.7 % on-topic; after general lexicon
-    fixes it is at 83.3 %. This is a floor against regressions, not a quality claim."""
-    report = evaluate(service, load_cases(DATA / "dev5_questions.jsonl"))
+@pytest.mark.parametrize(
+    ("name", "floor"),
+    [
+        # written last, measured fresh at 76.7 %, 83.3 % after general lexicon fixes
+        ("dev5_questions.jsonl", 0.80),
+        # long, chatty questions: fresh 60.0 %, 63.3 % now; the known weak spot (context
+        # words dilute the coverage of the right entry below the threshold)
+        ("dev6_questions.jsonl", 0.60),
+    ],
+)
+def test_the_hardest_sets_do_not_slip(service: AnswerService, name: str, floor: float) -> None:
+    """Floors against regressions at today's level, not quality claims."""
+    report = evaluate(service, load_cases(DATA / name))
     misses = [(m.q, m.outcome, m.matched) for m in report.misses]
-    assert report.accuracy >= 0.80, misses
+    assert report.accuracy >= floor, misses
     assert report.decline_rate >= 0.88, misses
