@@ -29,9 +29,9 @@ def test_dev_sets_stay_above_the_bar(service: AnswerService, name: str) -> None:
     [
         # written last, measured fresh at 76.7 %, 83.3 % after general lexicon fixes
         ("dev5_questions.jsonl", 0.80),
-        # long, chatty questions: fresh 60.0 %, 70.0 % now; the known weak spot (context
+        # long, chatty questions: fresh 60.0 %, 76.7 % now; the known weak spot (context
         # words dilute the coverage of the right entry below the threshold)
-        ("dev6_questions.jsonl", 0.66),
+        ("dev6_questions.jsonl", 0.73),
     ],
 )
 def test_the_hardest_sets_do_not_slip(service: AnswerService, name: str, floor: float) -> None:
