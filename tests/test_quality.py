@@ -27,11 +27,13 @@ def test_dev_sets_stay_above_the_bar(service: AnswerService, name: str) -> None:
 @pytest.mark.parametrize(
     ("name", "floor"),
     [
-        # written last, measured fresh at 76.7 %, 83.3 % after general lexicon fixes
+        # mixed German and English: fresh 76.7 %, 83.3 % after general lexicon fixes
         ("dev5_questions.jsonl", 0.80),
         # long, chatty questions: fresh 60.0 %, 76.7 % now; the known weak spot (context
         # words dilute the coverage of the right entry below the threshold)
         ("dev6_questions.jsonl", 0.73),
+        # written after the fixes for dev4 to dev6, to check they carry over: fresh 80.0 %
+        ("dev7_questions.jsonl", 0.80),
     ],
 )
 def test_the_hardest_sets_do_not_slip(service: AnswerService, name: str, floor: float) -> None:
