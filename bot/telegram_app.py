@@ -462,7 +462,7 @@ def build_application(
         .post_shutdown(post_shutdown)
     )
     if request is None:
-        # Replies go out as JSON (see bot.transport); long polling needs one connection.
+        # Our transport (see bot.transport); long polling needs one connection.
         builder = builder.request(JsonRequest()).get_updates_request(JsonRequest(pool_size=1))
     else:
         builder = builder.request(request).get_updates_request(request)
@@ -490,7 +490,8 @@ def configure_logging(level: str) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
     logging.basicConfig(level=level, handlers=[handler], force=True)
-    # httpx logs every request URL, and Bot API URLs contain the token.
+    # httpx (PTB's default transport, unused here) logs every request URL, and Bot API URLs
+    # contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     # The scheduler announces every job run at INFO; that is noise every minute.
@@ -506,7 +507,13 @@ async def wait_for_api(settings: Settings, max_delay: float = 60.0) -> bool:
     assert settings.token is not None
     delay = 1.0
     while True:
-        bot = Bot(settings.token.get_secret_value(), base_url=settings.bot_base_url)
+        request = JsonRequest(pool_size=1)
+        bot = Bot(
+            settings.token.get_secret_value(),
+            base_url=settings.bot_base_url,
+            request=request,
+            get_updates_request=request,
+        )
         try:
             async with bot:
                 return True

@@ -1,10 +1,17 @@
-"""How the bot speaks HTTP to the Bot API: JSON bodies over one pooled httpx client."""
+"""How the bot speaks HTTP to the Bot API: JSON bodies over one pooled aiohttp session."""
 
 from __future__ import annotations
 
-import httpx
+import re
+import ssl
+
+import aiohttp
+import certifi
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+# Bot API URLs carry the token ("/bot123:abc/sendMessage"); some aiohttp errors quote the URL.
+_TOKEN_IN_URL = re.compile(r"bot\d+:[\w-]+")
 
 
 def _chosen(value: object, default: float | None) -> float | None:
@@ -12,17 +19,41 @@ def _chosen(value: object, default: float | None) -> float | None:
     return value if value is None or isinstance(value, int | float) else default
 
 
-class JsonRequest(BaseRequest):
-    """python-telegram-bot's request backend, sending parameters as one JSON body.
+def _sum(*timeouts: float | None) -> float | None:
+    """The sum of the phases' timeouts; no limit if one of them has none."""
+    return None if None in timeouts else sum(t for t in timeouts if t is not None)
 
-    PTB's HTTPXRequest sends them form-encoded, which percent-encodes every byte of a reply's
-    text and buttons in pure Python: for a typical answer about a quarter of a millisecond,
-    the largest single cost of sending it. The Bot API takes application/json for every
-    method; requests with files still go as multipart/form-data. Timeouts and errors follow
-    HTTPXRequest (the same defaults, TimedOut and NetworkError).
+
+def _redacted(error: BaseException) -> str:
+    return _TOKEN_IN_URL.sub("bot<token>", f"aiohttp.{type(error).__name__}: {error}")
+
+
+class JsonRequest(BaseRequest):
+    """python-telegram-bot's request backend: JSON bodies, sent with aiohttp.
+
+    Two costs of PTB's default HTTPXRequest mattered here, both measured per Bot API call on
+    loopback (benchmarks/telegram_throughput.py): it form-encodes parameters, percent-encoding
+    every byte of a reply in pure Python (about a quarter of a millisecond per answer), and
+    httpx itself spends about four times the CPU of aiohttp on a request and its response.
+    Parameters go as one application/json body, which the Bot API takes for every method;
+    requests with files go as multipart/form-data.
+
+    Timeouts follow HTTPXRequest's defaults. aiohttp has no separate pool or write timeout:
+    waiting for a free connection counts towards connecting, and the whole call is bounded
+    by the sum of the four. Timeouts raise TimedOut, other failures NetworkError; neither
+    message contains the token.
     """
 
-    __slots__ = ("_client", "_limits", "_media_write_timeout", "_timeout")
+    __slots__ = (
+        "_connect",
+        "_media_write",
+        "_pool",
+        "_pool_size",
+        "_read",
+        "_session",
+        "_ssl",
+        "_write",
+    )
 
     def __init__(
         self,
@@ -33,27 +64,31 @@ class JsonRequest(BaseRequest):
         pool_timeout: float | None = 1.0,
         media_write_timeout: float | None = 20.0,
     ) -> None:
-        self._timeout = httpx.Timeout(
-            connect=connect_timeout, read=read_timeout, write=write_timeout, pool=pool_timeout
-        )
-        self._limits = httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size)
-        self._media_write_timeout = media_write_timeout
-        self._client = self._new_client()
-
-    def _new_client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(timeout=self._timeout, limits=self._limits)
+        self._pool_size = pool_size
+        self._read = read_timeout
+        self._write = write_timeout
+        self._connect = connect_timeout
+        self._pool = pool_timeout
+        self._media_write = media_write_timeout
+        # The same certificate authorities as httpx: they do not depend on the host's store.
+        self._ssl = ssl.create_default_context(cafile=certifi.where())
+        self._session: aiohttp.ClientSession | None = None
 
     @property
     def read_timeout(self) -> float | None:
-        return self._timeout.read
+        return self._read
 
     async def initialize(self) -> None:
-        if self._client.is_closed:
-            self._client = self._new_client()
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._pool_size, ssl=self._ssl),
+                headers={"User-Agent": self.USER_AGENT},
+                cookie_jar=aiohttp.DummyCookieJar(),  # the Bot API sets none
+            )
 
     async def shutdown(self) -> None:
-        if not self._client.is_closed:
-            await self._client.aclose()
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
 
     async def do_request(
         self,
@@ -65,40 +100,37 @@ class JsonRequest(BaseRequest):
         connect_timeout: object = BaseRequest.DEFAULT_NONE,
         pool_timeout: object = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
-        if self._client.is_closed:
+        session = self._session
+        if session is None or session.closed:
             raise RuntimeError("JsonRequest is not initialized")
         files = request_data.multipart_data if request_data is not None else None
-        write_default = self._media_write_timeout if files else self._timeout.write
-        timeout = httpx.Timeout(
-            connect=_chosen(connect_timeout, self._timeout.connect),
-            read=_chosen(read_timeout, self._timeout.read),
-            write=_chosen(write_timeout, write_default),
-            pool=_chosen(pool_timeout, self._timeout.pool),
+        read = _chosen(read_timeout, self._read)
+        write = _chosen(write_timeout, self._media_write if files else self._write)
+        connect = _chosen(connect_timeout, self._connect)
+        pool = _chosen(pool_timeout, self._pool)
+        timeout = aiohttp.ClientTimeout(
+            total=_sum(pool, connect, write, read),
+            connect=_sum(pool, connect),
+            sock_connect=connect,
+            sock_read=read,
         )
-        headers = {"User-Agent": self.USER_AGENT}
+        body: aiohttp.FormData | bytes | None = None
+        headers = {}
+        if request_data is not None and files:
+            body = aiohttp.FormData()
+            for name, value in request_data.json_parameters.items():
+                body.add_field(name, value)
+            for name, (filename, content, mimetype) in files.items():
+                body.add_field(name, content, filename=filename, content_type=mimetype)
+        elif request_data is not None:
+            body = request_data.json_payload
+            headers["Content-Type"] = "application/json"
         try:
-            if request_data is None:
-                response = await self._client.request(method, url, headers=headers, timeout=timeout)
-            elif files:
-                response = await self._client.request(
-                    method,
-                    url,
-                    headers=headers,
-                    timeout=timeout,
-                    files=files,
-                    data=request_data.json_parameters,
-                )
-            else:
-                headers["Content-Type"] = "application/json"
-                response = await self._client.request(
-                    method, url, headers=headers, timeout=timeout, content=request_data.json_payload
-                )
-        except httpx.PoolTimeout as error:
-            raise TimedOut(
-                "Pool timeout: every connection is busy; the request was not sent"
-            ) from error
-        except httpx.TimeoutException as error:
-            raise TimedOut from error
-        except httpx.HTTPError as error:
-            raise NetworkError(f"httpx.{type(error).__name__}: {error}") from error
-        return response.status_code, response.content
+            async with session.request(
+                method, url, data=body, headers=headers, timeout=timeout
+            ) as response:
+                return response.status, await response.read()
+        except TimeoutError as error:  # aiohttp's timeouts are TimeoutErrors too
+            raise TimedOut(_redacted(error)) from None
+        except aiohttp.ClientError as error:
+            raise NetworkError(_redacted(error)) from None

@@ -109,7 +109,7 @@ class FakeBotAPI:
             self._loop = None
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        """HTTP/1.1 with keep-alive, just enough for httpx."""
+        """HTTP/1.1 with keep-alive, just enough for aiohttp and httpx."""
         self._writers.add(writer)
         try:
             while not self._closing:

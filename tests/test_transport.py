@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
+import traceback
 
 import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
@@ -45,6 +47,25 @@ async def test_a_slow_answer_is_a_timeout() -> None:
     finally:
         await request.shutdown()
         slow.stop()
+
+
+async def test_waiting_for_a_busy_connection_times_out_without_naming_the_token() -> None:
+    slow = FakeBotAPI(TOKEN, latency=1.0)
+    slow.start()
+    request = JsonRequest(pool_size=1, connect_timeout=0.1, pool_timeout=0.1)
+    await request.initialize()
+    url = f"{slow.base_url}/bot{TOKEN}/getMe"
+    try:
+        busy = asyncio.ensure_future(request.post(url))  # holds the only connection
+        await asyncio.sleep(0.05)
+        with pytest.raises(TimedOut) as raised:
+            await request.post(url)
+        await busy
+    finally:
+        await request.shutdown()
+        slow.stop()
+    # aiohttp's own message quotes the URL; what we raise (and what gets logged) must not.
+    assert TOKEN not in "".join(traceback.format_exception(raised.value))
 
 
 async def test_nobody_listening_is_a_network_error() -> None:
