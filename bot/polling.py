@@ -1,23 +1,28 @@
-"""Long polling that confirms updates to Telegram only once they have been handled.
+"""Long polling that saves updates before it confirms them to Telegram.
 
-python-telegram-bot's updater asks for the next batch (which confirms the previous one to
-Telegram) while the previous batch is still waiting to be handled; a crash in between loses
-those messages for good. Here a batch is handled completely before the next getUpdates, so
-after a crash Telegram delivers the unconfirmed batch again. Each update is handled in one
-SQLite transaction together with its "processed" mark, so its changes are saved exactly once.
-Its replies are saved with the mark and sent after the commit (bot/outbox.py): a reply may
-arrive a second time after a crash, nothing is lost or applied twice. Chats are handled side
-by side, each in order, so a slow or failing chat does not hold up the others. SIGTERM
-finishes the updates in flight, then stops.
+python-telegram-bot's updater confirms a batch to Telegram (by asking for the next one)
+before the batch is handled; a crash in between loses those messages for good. Here each
+fetched batch is first saved in the database's inbox, then confirmed, then handled: after a
+crash the inbox is handled first, so nothing is lost. Each update is handled in one SQLite
+transaction together with its "processed" mark (which also takes it out of the inbox), so its
+changes are saved exactly once. Its replies are saved with the mark and sent after the
+commit (bot/outbox.py): a reply may arrive a second time after a crash, never not at all.
+
+Fetching never waits for handling. Every chat has its own queue, handled in order, and up
+to CONCURRENT_CHATS chats are handled side by side, so a chat whose replies are slow (a
+flood wait, a failing connection) holds up nobody else, not even in later batches. SIGTERM
+finishes the updates being handled; the rest stays in the inbox for the next start.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import signal
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from telegram import Update
@@ -29,95 +34,211 @@ from bot.coach import Coach
 
 log = logging.getLogger(__name__)
 POLL_TIMEOUT = 10
-# Chats handled side by side within a batch; each chat's updates stay in order.
+# Chats handled side by side; each chat's updates stay in order.
 CONCURRENT_CHATS = 16
+# Fetched but unhandled updates held in memory; beyond this, fetching waits.
+MAX_BACKLOG = 1000
+# A chat's sent replies are cleared from their processed marks after this many updates
+# (and whenever its queue runs empty): a crash re-sends at most these.
+SENT_FLUSH = 16
+
+
+def _chat_of(update: Update) -> int:
+    chat = update.effective_chat or update.effective_user
+    return chat.id if chat else 0
+
+
+class ChatQueues:
+    """Updates waiting to be handled: one queue per chat, in order, chats side by side.
+
+    `handle(update)` handles and saves one update and returns whether it saved replies;
+    `flush_sent(ids)` clears those replies' saved copies once they are sent. An exception
+    from either (a failing database) stops the queues and is raised by `failed()`.
+    """
+
+    def __init__(
+        self,
+        handle: Callable[[Update], Awaitable[bool]],
+        flush_sent: Callable[[list[int]], Awaitable[None]],
+        concurrent: int = CONCURRENT_CHATS,
+    ) -> None:
+        self._handle = handle
+        self._flush_sent = flush_sent
+        self._slots = asyncio.Semaphore(concurrent)
+        self._queues: dict[int, deque[Update]] = {}
+        self._workers: dict[int, asyncio.Task[None]] = {}
+        self._changed = asyncio.Event()
+        self._stopping = False
+        self._failure: BaseException | None = None
+        self.backlog = 0
+
+    def put(self, updates: Iterable[Update]) -> None:
+        """Queue updates behind their chats' earlier ones."""
+        for update in updates:
+            chat = _chat_of(update)
+            self._queues.setdefault(chat, deque()).append(update)
+            self.backlog += 1
+            if chat not in self._workers:
+                self._workers[chat] = asyncio.create_task(self._work(chat))
+
+    async def _work(self, chat: int) -> None:
+        queue = self._queues[chat]
+        sent: list[int] = []
+        try:
+            while True:
+                while queue and not self._stopping:
+                    async with self._slots:
+                        if self._stopping:
+                            break
+                        update = queue[0]
+                        if await self._handle(update):
+                            sent.append(update.update_id)
+                    queue.popleft()
+                    self.backlog -= 1
+                    self._changed.set()
+                    if len(sent) >= SENT_FLUSH:
+                        await self._flush_sent(sent)
+                        sent = []
+                await self._flush_sent(sent)
+                sent = []
+                # Checked after the last await: an update queued meanwhile is not stranded.
+                if not queue or self._stopping:
+                    break
+        except Exception as error:  # a failing database: stop, the inbox keeps the rest
+            log.exception("handling chat %s failed; stopping", chat)
+            self._failure = self._failure or error
+            self._stopping = True
+        finally:
+            del self._workers[chat]
+            if not queue or self._stopping:
+                self._queues.pop(chat, None)
+            self._changed.set()
+
+    def failed(self) -> None:
+        """Raise what stopped the queues, if anything did."""
+        if self._failure is not None:
+            raise self._failure
+
+    async def wait_for_room(self, limit: int = MAX_BACKLOG) -> None:
+        """Until fewer than `limit` updates wait (or a failure stopped the queues)."""
+        while self.backlog >= limit and self._failure is None:
+            self._changed.clear()
+            await self._changed.wait()
+
+    async def drained(self) -> None:
+        """Until every queued update is handled (or a failure stopped the queues)."""
+        while self._workers:
+            self._changed.clear()
+            await self._changed.wait()
+        self.failed()
+
+    async def close(self) -> None:
+        """Finish the updates being handled, leave the rest (it stays in the inbox)."""
+        self._stopping = True
+        while self._workers:
+            self._changed.clear()
+            await self._changed.wait()
+
+
+async def receive(
+    app: Application[Any, Any, Any, Any, Any, Any], updates: Iterable[Update]
+) -> list[Update]:
+    """Save fetched updates in the inbox; those not saved or handled before, in order."""
+    coach: Coach = app.bot_data["coach"]
+    fetched = list(updates)
+    new = await coach.repo.receive(
+        [
+            (u.update_id, u.effective_user.id if u.effective_user else None, u.to_json())
+            for u in fetched
+        ]
+    )
+    return [u for u in fetched if u.update_id in new]
+
+
+async def from_inbox(app: Application[Any, Any, Any, Any, Any, Any]) -> list[Update]:
+    """The updates a previous run saved but did not handle, oldest first."""
+    coach: Coach = app.bot_data["coach"]
+    restored = []
+    for update_id, payload in await coach.repo.inbox():
+        try:
+            update = Update.de_json(json.loads(payload), app.bot)
+        except (ValueError, KeyError, TypeError) as error:
+            log.error("saved update %s unreadable, dropped: %s", update_id, error)
+            await coach.repo.mark_processed(update_id, coach.clock())
+            continue
+        restored.append(update)
+    return restored
+
+
+def chat_queues(app: Application[Any, Any, Any, Any, Any, Any]) -> ChatQueues:
+    """Queues that handle updates with `_handle` and clear sent replies in the repository."""
+    coach: Coach = app.bot_data["coach"]
+    return ChatQueues(lambda update: _handle(app, coach, update), coach.repo.mark_sent)
 
 
 async def poll(app: Application[Any, Any, Any, Any, Any, Any], stop: asyncio.Event) -> None:
-    """Fetch, handle, then confirm, until `stop` is set."""
+    """Fetch, save, confirm and hand on to the chat queues, until `stop` is set."""
+    queues = chat_queues(app)
+    queues.put(await from_inbox(app))
     offset: int | None = None
     delay = 1.0
-    while not stop.is_set():
-        fetch = asyncio.ensure_future(
-            app.bot.get_updates(
-                offset=offset, timeout=POLL_TIMEOUT, allowed_updates=Update.ALL_TYPES
-            )
-        )
-        stopped = asyncio.ensure_future(stop.wait())
-        await asyncio.wait({fetch, stopped}, return_when=asyncio.FIRST_COMPLETED)
-        stopped.cancel()
-        if not fetch.done():
-            fetch.cancel()  # nothing fetched is lost: unconfirmed updates come again
-            with contextlib.suppress(asyncio.CancelledError):
-                await fetch
-            break
-        try:
-            updates = fetch.result()
-        except InvalidToken:
-            raise
-        except RetryAfter as error:
-            await asyncio.sleep(
-                float(
-                    error.retry_after
-                    if isinstance(error.retry_after, int)
-                    else error.retry_after.total_seconds()
+    try:
+        while not stop.is_set():
+            await _until_first(queues.wait_for_room(), stop)
+            queues.failed()
+            if stop.is_set():
+                break
+            fetch = asyncio.ensure_future(
+                app.bot.get_updates(
+                    offset=offset, timeout=POLL_TIMEOUT, allowed_updates=Update.ALL_TYPES
                 )
             )
-            continue
-        except (NetworkError, TimedOut) as error:
-            log.warning("getUpdates failed (%s); retrying in %.0f s", error, delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 60.0)
-            continue
-        delay = 1.0
-        if updates:
-            handled = await _handle_batch(app, updates, stop)
-            # Confirm up to the first update not handled (stopped early): it and everything
-            # after it come again after the restart; the handled ones are skipped then.
-            pending = [u.update_id for u in updates if u.update_id not in handled]
-            offset = min(pending) if pending else updates[-1].update_id + 1
+            if not await _until_first(fetch, stop):
+                break  # nothing fetched is lost: unconfirmed updates come again
+            try:
+                updates = fetch.result()
+            except InvalidToken:
+                raise
+            except RetryAfter as error:
+                await asyncio.sleep(
+                    float(
+                        error.retry_after
+                        if isinstance(error.retry_after, int)
+                        else error.retry_after.total_seconds()
+                    )
+                )
+                continue
+            except (NetworkError, TimedOut) as error:
+                log.warning("getUpdates failed (%s); retrying in %.0f s", error, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 60.0)
+                continue
+            delay = 1.0
+            if updates:
+                # Saved first: the next getUpdates confirms them to Telegram.
+                queues.put(await receive(app, updates))
+                offset = updates[-1].update_id + 1
+    finally:
+        await queues.close()
     if offset is not None:
-        # Confirm what was handled, without waiting for new updates.
+        # Confirm what was saved, without waiting for new updates.
         with contextlib.suppress(NetworkError, TimedOut):
             await app.bot.get_updates(offset=offset, timeout=0, limit=1)
+    queues.failed()
 
 
-async def _handle_batch(
-    app: Application[Any, Any, Any, Any, Any, Any], updates: Sequence[Update], stop: asyncio.Event
-) -> set[int]:
-    """Handle a batch, chats side by side and each chat in order; the ids handled."""
-    coach: Coach = app.bot_data["coach"]
-    done = await coach.repo.processed([u.update_id for u in updates])
-    chats: dict[int, list[Update]] = {}
-    for update in updates:
-        if update.update_id not in done:
-            chat = update.effective_chat or update.effective_user
-            chats.setdefault(chat.id if chat else 0, []).append(update)
-    handled = set(done)
-    slots = asyncio.Semaphore(CONCURRENT_CHATS)
-
-    async def one_chat(queue: list[Update]) -> None:
-        sent: list[int] = []
-        try:
-            async with slots:
-                for update in queue:
-                    if stop.is_set():
-                        return  # the rest stays unconfirmed and comes again after the restart
-                    if await _handle(app, coach, update):
-                        sent.append(update.update_id)
-                    handled.add(update.update_id)
-        finally:
-            # Once per chat and batch: a crash repeats at most this chat's latest replies.
-            await coach.repo.mark_sent(sent)
-
-    results = await asyncio.gather(
-        *(one_chat(queue) for queue in chats.values()), return_exceptions=True
-    )
-    for result in results:
-        if isinstance(result, BaseException):
-            # A failing database: stop; what was not handled comes again after the restart.
-            raise result
-    return handled
+async def _until_first(work: Awaitable[Any], stop: asyncio.Event) -> bool:
+    """Await `work` unless `stop` is set first (then `work` is cancelled); True if done."""
+    task = asyncio.ensure_future(work)
+    stopped = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+    if task.done():
+        return True
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    return False
 
 
 async def _handle(
@@ -126,8 +247,8 @@ async def _handle(
     """Handle one update, save it, then send its messages; True if it saved messages.
 
     Changes and the "processed" mark (with the messages to send) commit together: after a
-    crash the update is either done (and skipped) or not at all (and handled again when
-    Telegram sends it again). Messages are sent after the commit, outside the write lock.
+    crash the update is either done (and out of the inbox) or not at all (and handled again
+    from the inbox). Messages are sent after the commit, outside the write lock.
     """
     box = outbox.Outbox()
     token = outbox.CURRENT.set(box)

@@ -99,6 +99,20 @@ MIGRATIONS: Sequence[str] = (
     CREATE INDEX processed_updates_unsent ON processed_updates(update_id)
         WHERE outbox IS NOT NULL;
     """,
+    """
+    -- Updates fetched from Telegram and not handled yet, as the Bot API sent them: saved
+    -- before they are confirmed to Telegram, so a slow chat never holds up the next fetch
+    -- and a crash loses nothing. The "processed" mark of an update removes it from here.
+    CREATE TABLE inbox (
+        update_id INTEGER PRIMARY KEY,
+        user_id INTEGER,
+        payload TEXT NOT NULL
+    );
+    CREATE TRIGGER inbox_handled AFTER INSERT ON processed_updates
+    BEGIN
+        DELETE FROM inbox WHERE update_id = NEW.update_id;
+    END;
+    """,
 )
 
 
@@ -597,6 +611,10 @@ class Repository:
         """Erase the user; every table refers to users with ON DELETE CASCADE."""
         async with self._transaction():
             await self._rows("DELETE FROM users WHERE id = ?", (user_id,))
+            # Their updates saved but not handled yet: a chat's earlier updates are handled
+            # before its /delete, so these came later and are still queued in memory; only
+            # their copy for a crash goes.
+            await self._rows("DELETE FROM inbox WHERE user_id = ?", (user_id,))
             # Messages to this user still waiting to be sent (after a crash) go as well.
             await self._rows(
                 """UPDATE processed_updates SET outbox = NULL WHERE outbox IS NOT NULL
@@ -620,6 +638,29 @@ class Repository:
             await self._db.backup(copy)
 
     # -- durable polling -------------------------------------------------------------------
+
+    async def receive(self, updates: Sequence[tuple[int, int | None, str]]) -> set[int]:
+        """Save fetched updates (id, sender, JSON) in the inbox; the ids that are new.
+
+        An update saved or handled before (Telegram sends unconfirmed ones again) is not new.
+        """
+        if not updates:
+            return set()
+        rows = ",".join("(?, ?, ?)" for _ in updates)
+        params = tuple(value for update in updates for value in update)
+        saved = await self._write(
+            f"""INSERT OR IGNORE INTO inbox (update_id, user_id, payload)
+                SELECT column1, column2, column3 FROM (VALUES {rows})
+                WHERE column1 NOT IN (SELECT update_id FROM processed_updates)
+                RETURNING update_id""",
+            params,
+        )
+        return {row[0] for row in saved}
+
+    async def inbox(self) -> list[tuple[int, str]]:
+        """(update id, JSON) of the updates saved but not handled, oldest first."""
+        rows = await self._rows("SELECT update_id, payload FROM inbox ORDER BY update_id")
+        return [(row[0], row[1]) for row in rows]
 
     async def processed(self, update_ids: Sequence[int]) -> set[int]:
         """Which of these Telegram updates were handled already."""

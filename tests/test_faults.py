@@ -61,6 +61,15 @@ def test_a_slow_chat_does_not_hold_up_the_others(api: FakeBotAPI, tmp_path: Path
         ]
         slow = api.wait_for(lambda c: c.params.get("chat_id") == 301, after=mark)
         assert all(call.at < slow.at - 1.0 for call in fast)
+
+        # Nor messages that arrive while the slow chat is still waiting (a later fetch).
+        mark = api.mark()
+        api.say("/hilfe", user_id=301)
+        time.sleep(0.3)  # fetched and being answered
+        api.say("/start", user_id=302)
+        later = api.wait_for(lambda c: c.params.get("chat_id") == 302, after=mark)
+        slow = api.wait_for(lambda c: c.params.get("chat_id") == 301, after=mark)
+        assert later.at < slow.at - 1.0
         assert bot.stop() == 0
     finally:
         if bot.process and bot.process.poll() is None:

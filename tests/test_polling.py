@@ -1,4 +1,4 @@
-"""Durable polling: replies leave after the commit, chats side by side, each in order."""
+"""Durable polling: an inbox before confirming, replies after the commit, chats side by side."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from telegram.ext import Application
 
 from bot import outbox
-from bot.polling import _handle_batch, resend_unsent
+from bot.polling import ChatQueues, chat_queues, from_inbox, receive, resend_unsent
 from bot.reply import Action, ActionKind, Block, Button, Document, Reply
 from bot.storage import Repository
 from tests.offline import OfflineRequest, UpdateFactory, to_update
@@ -41,28 +41,41 @@ def _updates(app: App, factory: UpdateFactory, texts: list[tuple[int, str]]) -> 
     return [to_update(factory.message(text, user_id=user), app.bot) for user, text in texts]
 
 
+async def _handle_all(app: App, fetched: list[Any]) -> ChatQueues:
+    """What polling does with a fetched batch: save it, queue the new updates, handle them."""
+    queues = chat_queues(app)
+    queues.put(await receive(app, fetched))
+    await queues.drained()
+    return queues
+
+
+def _texts_to(request_fake: OfflineRequest, chat: int) -> list[str]:
+    return [str(c.params["text"]) for c in request_fake.sent() if c.params["chat_id"] == chat]
+
+
 async def test_each_chat_is_answered_in_order_and_marked_once(
     app: App, updates: UpdateFactory, request_fake: OfflineRequest, repo: Repository
 ) -> None:
     batch = _updates(
         app, updates, [(1, "/start"), (2, "/hilfe"), (1, "/themen"), (2, "/start"), (1, "/hilfe")]
     )
-    handled = await _handle_batch(app, batch, asyncio.Event())
-    assert handled == {u.update_id for u in batch}
+    await _handle_all(app, batch)
     expected = {
         1: ["Willkommen beim", "Zu diesen Themen", "So nutzen Sie"],
         2: ["So nutzen Sie", "Willkommen beim"],
     }
     for user, openings in expected.items():
-        texts = [str(c.params["text"]) for c in request_fake.sent() if c.params["chat_id"] == user]
+        texts = _texts_to(request_fake, user)
         assert len(texts) == len(openings)
         for text, opening in zip(texts, openings, strict=True):
             assert opening in text
-    assert await repo.processed([u.update_id for u in batch]) == handled
+    ids = {u.update_id for u in batch}
+    assert await repo.processed(list(ids)) == ids
+    assert await repo.inbox() == []  # handled, so out of the inbox
     assert await repo.unsent() == []  # sent, so nothing waits for a restart
-    # The same batch again (Telegram redelivers after a crash): nothing happens twice.
+    # The same batch again (Telegram sends it again if the confirmation got lost): not new.
     before = len(request_fake.calls)
-    assert await _handle_batch(app, batch, asyncio.Event()) == handled
+    assert await receive(app, batch) == []
     assert len(request_fake.calls) == before
 
 
@@ -79,11 +92,12 @@ async def test_a_reply_saved_but_not_sent_goes_out_after_the_restart(
     app.bot_data["send_outgoing"] = crash
     (update,) = _updates(app, updates, [(3, "wieviele zeichen linkdin anfrage")])
     with pytest.raises(Crash):
-        await _handle_batch(app, [update], asyncio.Event())
+        await _handle_all(app, [update])
     assert request_fake.sent() == []
     assert [update_id for update_id, _ in await repo.unsent()] == [update.update_id]
 
     app.bot_data["send_outgoing"] = send  # the restart
+    assert await from_inbox(app) == []  # it was handled: only its reply is missing
     assert await resend_unsent(app) == 1
     (answer,) = request_fake.sent()
     assert "300 Zeichen" in answer.params["text"] and answer.params["chat_id"] == 3
@@ -96,23 +110,95 @@ async def test_a_failing_chat_does_not_hold_up_the_others(
 ) -> None:
     request_fake.blocked.add(4)
     batch = _updates(app, updates, [(4, "/start"), (5, "/start"), (5, "/hilfe")])
-    handled = await _handle_batch(app, batch, asyncio.Event())
-    assert handled == {u.update_id for u in batch}
-    to_five = [c for c in request_fake.sent() if c.params["chat_id"] == 5]
-    assert len(to_five) == 2
+    await _handle_all(app, batch)
+    assert len(_texts_to(request_fake, 5)) == 2
     blocked = await repo.user(4)
     assert blocked is not None and not blocked.active  # nudges pause until they write again
+    assert await repo.inbox() == []
 
 
-async def test_stopping_leaves_the_rest_unconfirmed(
+async def test_a_slow_chat_does_not_hold_up_later_updates_of_others(
+    app: App, updates: UpdateFactory, request_fake: OfflineRequest
+) -> None:
+    send = app.bot_data["send_outgoing"]
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_for_twelve(items: Any) -> None:
+        if any(item.chat_id == 12 for item in items):
+            entered.set()
+            await release.wait()  # replies to chat 12 stuck, say, in a flood wait
+        await send(items)
+
+    app.bot_data["send_outgoing"] = slow_for_twelve
+    queues = chat_queues(app)
+    queues.put(await receive(app, _updates(app, updates, [(12, "linkedin notiz")])))
+    await asyncio.wait_for(entered.wait(), 5)
+    # A later fetch, while chat 12 is still busy: answered at once.
+    queues.put(await receive(app, _updates(app, updates, [(13, "/start"), (12, "/hilfe")])))
+    for _ in range(200):
+        if _texts_to(request_fake, 13):
+            break
+        await asyncio.sleep(0.01)
+    assert "Willkommen" in _texts_to(request_fake, 13)[0]
+    assert _texts_to(request_fake, 12) == []
+    release.set()
+    await asyncio.wait_for(queues.drained(), 5)
+    first, second = _texts_to(request_fake, 12)
+    assert "300" in first and "So nutzen Sie" in second  # in the order they were sent
+
+
+async def test_stopping_leaves_the_rest_in_the_inbox_for_the_next_start(
     app: App, updates: UpdateFactory, request_fake: OfflineRequest, repo: Repository
 ) -> None:
-    stop = asyncio.Event()
-    stop.set()
     batch = _updates(app, updates, [(6, "/start"), (6, "/hilfe")])
-    assert await _handle_batch(app, batch, stop) == set()
+    queues = chat_queues(app)
+    queues.put(await receive(app, batch))
+    await queues.close()  # SIGTERM before the chat's turn
     assert request_fake.sent() == []
-    assert await repo.processed([u.update_id for u in batch]) == set()
+    assert [update_id for update_id, _ in await repo.inbox()] == [u.update_id for u in batch]
+    # Telegram sends them again after the restart: they are waiting in the inbox already.
+    assert await receive(app, batch) == []
+
+    restarted = chat_queues(app)
+    restored = await from_inbox(app)
+    assert [u.update_id for u in restored] == [u.update_id for u in batch]
+    restarted.put(restored)
+    await restarted.drained()
+    first, second = _texts_to(request_fake, 6)
+    assert "Willkommen" in first and "So nutzen Sie" in second
+    assert await repo.inbox() == []
+
+
+async def test_an_unreadable_saved_update_is_dropped(
+    app: App, repo: Repository, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert await repo.receive([(77, 1, "{not json")]) == {77}
+    with caplog.at_level("ERROR"):
+        assert await from_inbox(app) == []
+    assert "saved update 77 unreadable" in caplog.text
+    assert await repo.inbox() == []
+
+
+async def test_fetching_waits_while_too_many_updates_wait(
+    app: App, updates: UpdateFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    coach = app.bot_data["coach"]
+    original = coach.question
+    release = asyncio.Event()
+
+    async def question(user: Any, text: str) -> Reply:
+        await release.wait()
+        return await original(user, text)
+
+    monkeypatch.setattr(coach, "question", question)
+    queues = chat_queues(app)
+    queues.put(await receive(app, _updates(app, updates, [(20, "notiz"), (20, "notiz")])))
+    room = asyncio.ensure_future(queues.wait_for_room(limit=2))
+    await asyncio.sleep(0.05)
+    assert not room.done()
+    release.set()
+    await asyncio.wait_for(room, 5)
+    await queues.drained()
 
 
 async def test_deleting_a_user_drops_their_unsent_messages(
@@ -147,7 +233,7 @@ async def test_a_failing_handler_gets_the_user_a_notice_and_spares_the_others(
     monkeypatch.setattr(coach, "question", question)
     batch = _updates(app, updates, [(10, "wie lang darf die notiz sein"), (11, "linkedin notiz")])
     with caplog.at_level("ERROR"):
-        assert await _handle_batch(app, batch, asyncio.Event()) == {u.update_id for u in batch}
+        await _handle_all(app, batch)
     to = {c.params["chat_id"]: str(c.params["text"]) for c in request_fake.sent()}
     assert "schiefgelaufen" in to[10]
     assert "300" in to[11]

@@ -29,6 +29,8 @@ async def _busy_user(coach: Coach, user: UserRef, name: str, clock: FakeClock) -
     await coach.press(user, Action(ActionKind.SETTING, "digest-on"))
     await coach.repo.claim_digest(user.id, "2026-W48", clock())
     await coach.press(user, Action(ActionKind.LANGUAGE, "de"))
+    # A message of theirs fetched and saved, not handled yet.
+    await coach.repo.receive([(1000 + user.id, user.id, f'{{"text": "{name}"}}')])
 
 
 # Tables that hold nothing about a person (checked by name, so a new table must be placed).
