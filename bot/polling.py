@@ -145,10 +145,16 @@ async def receive(
 ) -> list[Update]:
     """Save fetched updates in the inbox; those not saved or handled before, in order."""
     coach: Coach = app.bot_data["coach"]
+    # As received (see bot.transport.UpdatesRequest), else serialised again.
+    raw: Callable[[int], str | None] = app.bot_data.get("raw_update", lambda _: None)
     fetched = list(updates)
     new = await coach.repo.receive(
         [
-            (u.update_id, u.effective_user.id if u.effective_user else None, u.to_json())
+            (
+                u.update_id,
+                u.effective_user.id if u.effective_user else None,
+                raw(u.update_id) or u.to_json(),
+            )
             for u in fetched
         ]
     )

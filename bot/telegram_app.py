@@ -56,7 +56,7 @@ from bot.render import decode_action, encode_action, to_html
 from bot.reply import Reply, text_reply
 from bot.storage import Repository
 from bot.throttle import FloodGuard
-from bot.transport import JsonRequest
+from bot.transport import JsonRequest, UpdatesRequest
 
 log = logging.getLogger(__name__)
 # Commands shown in Telegram's menu; /stats stays unlisted (admins know it).
@@ -461,12 +461,16 @@ def build_application(
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )
+    updates: UpdatesRequest | None = None
     if request is None:
-        # Our transport (see bot.transport); long polling needs one connection.
-        builder = builder.request(JsonRequest()).get_updates_request(JsonRequest(pool_size=1))
+        # Our transport (see bot.transport); its getUpdates side keeps updates as received.
+        updates = UpdatesRequest()
+        builder = builder.request(JsonRequest()).get_updates_request(updates)
     else:
         builder = builder.request(request).get_updates_request(request)
     app = builder.build()
+    if updates is not None:
+        app.bot_data["raw_update"] = updates.raw  # polling saves them so (bot.polling)
     register_handlers(app)
     return app
 

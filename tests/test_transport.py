@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import traceback
 
@@ -11,7 +12,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.constants import ParseMode
 from telegram.error import NetworkError, TimedOut
 
-from bot.transport import JsonRequest
+from bot.transport import JsonRequest, UpdatesRequest
 from tests.fake_bot_api import FakeBotAPI
 from tests.offline import TOKEN
 
@@ -87,3 +88,15 @@ async def test_it_can_be_started_again_after_shutdown(api: FakeBotAPI) -> None:
     async with bot:  # PTB initialises the request again, e.g. on a restart of the app
         await bot.send_message(7, "wieder da")
     assert api.sent("sendMessage")[-1].params["text"] == "wieder da"
+
+
+async def test_the_updates_connection_keeps_each_update_as_received(api: FakeBotAPI) -> None:
+    api.say_together((7, "Grüße <b>&</b> 👋"), (8, "/start"))
+    sent = [dict(update) for update in api.updates]
+    request = UpdatesRequest()
+    async with Bot(TOKEN, base_url=f"{api.base_url}/bot", get_updates_request=request) as bot:
+        updates = await bot.get_updates(timeout=0)
+        assert [json.loads(request.raw(u.update_id) or "") for u in updates] == sent
+        assert request.raw(-1) is None
+        await bot.get_updates(offset=updates[-1].update_id + 1, timeout=0)
+    assert request.raw(updates[0].update_id) is None  # only the last batch is kept
