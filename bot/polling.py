@@ -22,7 +22,7 @@ import json
 import logging
 import signal
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any
 
 from telegram import Update
@@ -141,12 +141,18 @@ class ChatQueues:
 
 
 async def receive(
-    app: Application[Any, Any, Any, Any, Any, Any], updates: Iterable[Update]
+    app: Application[Any, Any, Any, Any, Any, Any],
+    updates: Iterable[Update],
+    raw: Callable[[int], str | None] | None = None,
 ) -> list[Update]:
-    """Save fetched updates in the inbox; those not saved or handled before, in order."""
+    """Save received updates in the inbox; those not saved or handled before, in order.
+
+    `raw` gives an update's JSON as received (by default the getUpdates connection's, see
+    bot.transport.UpdatesRequest); without it the update is serialised again.
+    """
     coach: Coach = app.bot_data["coach"]
-    # As received (see bot.transport.UpdatesRequest), else serialised again.
-    raw: Callable[[int], str | None] = app.bot_data.get("raw_update", lambda _: None)
+    if raw is None:
+        raw = app.bot_data.get("raw_update", lambda _: None)
     fetched = list(updates)
     new = await coach.repo.receive(
         [
@@ -182,10 +188,10 @@ def chat_queues(app: Application[Any, Any, Any, Any, Any, Any]) -> ChatQueues:
     return ChatQueues(lambda update: _handle(app, coach, update), coach.repo.mark_sent)
 
 
-async def poll(app: Application[Any, Any, Any, Any, Any, Any], stop: asyncio.Event) -> None:
+async def poll(
+    app: Application[Any, Any, Any, Any, Any, Any], queues: ChatQueues, stop: asyncio.Event
+) -> None:
     """Fetch, save, confirm and hand on to the chat queues, until `stop` is set."""
-    queues = chat_queues(app)
-    queues.put(await from_inbox(app))
     offset: int | None = None
     delay = 1.0
     try:
@@ -225,7 +231,7 @@ async def poll(app: Application[Any, Any, Any, Any, Any, Any], stop: asyncio.Eve
                 queues.put(await receive(app, updates))
                 offset = updates[-1].update_id + 1
     finally:
-        await queues.close()
+        await queues.close()  # before confirming: nothing is handled after the last fetch
     if offset is not None:
         # Confirm what was saved, without waiting for new updates.
         with contextlib.suppress(NetworkError, TimedOut):
@@ -284,8 +290,16 @@ async def resend_unsent(app: Application[Any, Any, Any, Any, Any, Any]) -> int:
     return len(unsent)
 
 
-async def run_polling(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """The bot's life: initialise, start jobs, poll until SIGINT/SIGTERM, shut down."""
+@contextlib.asynccontextmanager
+async def running(
+    app: Application[Any, Any, Any, Any, Any, Any],
+) -> AsyncIterator[tuple[ChatQueues, asyncio.Event]]:
+    """The bot's life around a source of updates (long polling or the webhook).
+
+    Initialises, starts the jobs, sends the replies a crash left unsent, queues the updates
+    it left in the inbox, and yields the chat queues and an event set by SIGINT/SIGTERM. On
+    the way out the updates being handled are finished, then everything shuts down.
+    """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -293,16 +307,25 @@ async def run_polling(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     async with app:
         if app.post_init is not None:
             await app.post_init(app)
-        await app.bot.delete_webhook()
         await app.start()
         resent = await resend_unsent(app)
         if resent:
             log.warning("sent the replies of %d update(s) interrupted by a crash", resent)
+        queues = chat_queues(app)
+        queues.put(await from_inbox(app))
         try:
-            await poll(app, stop)
+            yield queues, stop
         finally:
+            await queues.close()
             await app.stop()
             if app.post_stop is not None:
                 await app.post_stop(app)
     if app.post_shutdown is not None:
         await app.post_shutdown(app)
+
+
+async def run_polling(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Long polling until SIGINT/SIGTERM."""
+    async with running(app) as (queues, stop):
+        await app.bot.delete_webhook()
+        await poll(app, queues, stop)

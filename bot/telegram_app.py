@@ -57,6 +57,7 @@ from bot.reply import Reply, text_reply
 from bot.storage import Repository
 from bot.throttle import FloodGuard
 from bot.transport import JsonRequest, UpdatesRequest
+from bot.webhook import run_webhook
 
 log = logging.getLogger(__name__)
 # Commands shown in Telegram's menu; /stats stays unlisted (admins know it).
@@ -176,8 +177,8 @@ async def deliver(bot: Bot, chat_id: int, reply: Reply) -> None:
 async def _outbox(context: CoachContext) -> AsyncIterator[outbox.Outbox]:
     """The outbox of the update being handled (see bot.polling).
 
-    Without one (webhook mode, tests that drive the application directly) the handler gets
-    a fresh outbox whose messages go out as soon as the handler is done.
+    Without one (an update handed to the application directly, as some tests do) the
+    handler gets a fresh outbox whose messages go out as soon as the handler is done.
     """
     box = outbox.CURRENT.get()
     if box is not None:
@@ -542,17 +543,7 @@ def run(settings: Settings, service: AnswerService) -> int:
         return 2
     app = build_application(settings, service)
     if settings.webhook_url:
-        assert settings.webhook_secret is not None
-        log.info("serving a webhook on %s:%d", settings.webhook_listen, settings.webhook_port)
-        app.run_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path=settings.webhook_path,
-            webhook_url=settings.webhook_url,
-            secret_token=settings.webhook_secret.get_secret_value(),
-            allowed_updates=Update.ALL_TYPES,
-            bootstrap_retries=-1,
-        )
+        asyncio.run(run_webhook(app, settings))
     else:
         asyncio.run(run_polling(app))
     return 0

@@ -1,0 +1,88 @@
+"""Webhook mode: Telegram posts updates to us; each is saved before Telegram hears "200".
+
+python-telegram-bot's webhook server answers Telegram first and handles the update later,
+one at a time: a crash in between loses the update (Telegram does not send it again), and a
+slow chat holds up everybody. This server uses the same path as long polling
+(bot/polling.py): the update goes into the inbox, then Telegram gets its answer, then the
+chat queues handle it. Should saving fail, Telegram gets a 500 and sends the update again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+from typing import Any
+
+from aiohttp import web
+from telegram import Update
+from telegram.error import NetworkError, TimedOut
+from telegram.ext import Application
+
+from bot.config import Settings
+from bot.polling import ChatQueues, receive, running
+
+log = logging.getLogger(__name__)
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MAX_BODY = 1024 * 1024  # an update is a few KB
+
+
+def webhook_server(
+    app: Application[Any, Any, Any, Any, Any, Any], queues: ChatQueues, path: str, secret: str
+) -> web.Application:
+    """The aiohttp application that takes Telegram's posts at `/path`."""
+
+    async def on_update(request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), secret.encode()):
+            return web.Response(status=403)
+        body = await request.text()
+        try:
+            update = Update.de_json(json.loads(body), app.bot)
+        except (ValueError, KeyError, TypeError):
+            update = None
+        if update is None:
+            return web.Response(status=400, text="not a Telegram update")
+        await queues.wait_for_room()
+        queues.put(await receive(app, [update], raw=lambda _: body))
+        return web.Response()  # only now: the update is saved
+
+    server = web.Application(client_max_size=MAX_BODY)
+    server.router.add_post(f"/{path}", on_update)
+    return server
+
+
+async def run_webhook(app: Application[Any, Any, Any, Any, Any, Any], settings: Settings) -> None:
+    """Register the webhook and serve it until SIGINT/SIGTERM."""
+    assert settings.webhook_url is not None and settings.webhook_secret is not None
+    secret = settings.webhook_secret.get_secret_value()
+    async with running(app) as (queues, stop):
+        server = webhook_server(app, queues, settings.webhook_path, secret)
+        runner = web.AppRunner(server, access_log=None, handle_signals=False)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, settings.webhook_listen, settings.webhook_port)
+            await site.start()
+            log.info("serving a webhook on %s:%d", settings.webhook_listen, settings.webhook_port)
+            await _register(app, settings.webhook_url, secret, stop)
+            await stop.wait()
+        finally:
+            await runner.cleanup()  # stops taking posts, then the queues finish
+
+
+async def _register(
+    app: Application[Any, Any, Any, Any, Any, Any], url: str, secret: str, stop: asyncio.Event
+) -> None:
+    """setWebhook, retried with backoff while the Bot API is not reachable."""
+    delay = 1.0
+    while not stop.is_set():
+        try:
+            await app.bot.set_webhook(url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
+            return
+        except (NetworkError, TimedOut) as error:
+            log.warning("setWebhook failed (%s); retrying in %.0f s", type(error).__name__, delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+            delay = min(delay * 2, 60.0)
