@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import ssl
+from typing import Any
 
 import aiohttp
 import certifi
@@ -155,24 +156,13 @@ class UpdatesRequest(JsonRequest):
         """The JSON of an update of the last fetched batch, as received."""
         return self._raw.get(update_id)
 
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: object = BaseRequest.DEFAULT_NONE,
-        write_timeout: object = BaseRequest.DEFAULT_NONE,
-        connect_timeout: object = BaseRequest.DEFAULT_NONE,
-        pool_timeout: object = BaseRequest.DEFAULT_NONE,
-    ) -> tuple[int, bytes]:
-        status, body = await super().do_request(
-            url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
-        )
+    # PTB's documented hook for decoding responses, static there; here it keeps the batch.
+    def parse_json_payload(self, payload: bytes) -> dict[str, Any]:  # type: ignore[override]
+        data = super().parse_json_payload(payload)
+        result = data.get("result")
         self._raw = {}
-        if status == 200 and url.endswith("/getUpdates"):
-            try:
-                updates = json.loads(body)["result"]
-                self._raw = {u["update_id"]: json.dumps(u, ensure_ascii=False) for u in updates}
-            except (ValueError, KeyError, TypeError):
-                pass  # PTB reports a malformed answer; polling then serialises what it got
-        return status, body
+        if isinstance(result, list):
+            for update in result:
+                if isinstance(update, dict) and isinstance(update.get("update_id"), int):
+                    self._raw[update["update_id"]] = json.dumps(update, ensure_ascii=False)
+        return data
