@@ -194,44 +194,41 @@ async def poll(
     """Fetch, save, confirm and hand on to the chat queues, until `stop` is set."""
     offset: int | None = None
     delay = 1.0
-    try:
-        while not stop.is_set():
-            await _until_first(queues.wait_for_room(), stop)
-            queues.failed()
-            if stop.is_set():
-                break
-            fetch = asyncio.ensure_future(
-                app.bot.get_updates(
-                    offset=offset, timeout=POLL_TIMEOUT, allowed_updates=Update.ALL_TYPES
+    while not stop.is_set():
+        await _until_first(queues.wait_for_room(), stop)
+        queues.failed()
+        if stop.is_set():
+            break
+        fetch = asyncio.ensure_future(
+            app.bot.get_updates(
+                offset=offset, timeout=POLL_TIMEOUT, allowed_updates=Update.ALL_TYPES
+            )
+        )
+        if not await _until_first(fetch, stop):
+            break  # nothing fetched is lost: unconfirmed updates come again
+        try:
+            updates = fetch.result()
+        except InvalidToken:
+            raise
+        except RetryAfter as error:
+            await asyncio.sleep(
+                float(
+                    error.retry_after
+                    if isinstance(error.retry_after, int)
+                    else error.retry_after.total_seconds()
                 )
             )
-            if not await _until_first(fetch, stop):
-                break  # nothing fetched is lost: unconfirmed updates come again
-            try:
-                updates = fetch.result()
-            except InvalidToken:
-                raise
-            except RetryAfter as error:
-                await asyncio.sleep(
-                    float(
-                        error.retry_after
-                        if isinstance(error.retry_after, int)
-                        else error.retry_after.total_seconds()
-                    )
-                )
-                continue
-            except (NetworkError, TimedOut) as error:
-                log.warning("getUpdates failed (%s); retrying in %.0f s", error, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 60.0)
-                continue
-            delay = 1.0
-            if updates:
-                # Saved first: the next getUpdates confirms them to Telegram.
-                queues.put(await receive(app, updates))
-                offset = updates[-1].update_id + 1
-    finally:
-        await queues.close()  # before confirming: nothing is handled after the last fetch
+            continue
+        except (NetworkError, TimedOut) as error:
+            log.warning("getUpdates failed (%s); retrying in %.0f s", error, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 60.0)
+            continue
+        delay = 1.0
+        if updates:
+            # Saved first: the next getUpdates confirms them to Telegram.
+            queues.put(await receive(app, updates))
+            offset = updates[-1].update_id + 1
     if offset is not None:
         # Confirm what was saved, without waiting for new updates.
         with contextlib.suppress(NetworkError, TimedOut):

@@ -662,17 +662,6 @@ class Repository:
         rows = await self._rows("SELECT update_id, payload FROM inbox ORDER BY update_id")
         return [(row[0], row[1]) for row in rows]
 
-    async def processed(self, update_ids: Sequence[int]) -> set[int]:
-        """Which of these Telegram updates were handled already."""
-        if not update_ids:
-            return set()
-        marks = ",".join("?" * len(update_ids))
-        rows = await self._rows(
-            f"SELECT update_id FROM processed_updates WHERE update_id IN ({marks})",
-            tuple(update_ids),
-        )
-        return {row[0] for row in rows}
-
     async def mark_processed(
         self, update_id: int, now: datetime, outbox: str | None = None
     ) -> None:
