@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import ssl
 import traceback
 
 import pytest
@@ -12,7 +13,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.constants import ParseMode
 from telegram.error import NetworkError, TimedOut
 
-from bot.transport import JsonRequest, UpdatesRequest
+from bot.transport import JsonRequest, UpdatesRequest, _certificates
 from tests.fake_bot_api import FakeBotAPI
 from tests.offline import TOKEN
 
@@ -100,3 +101,9 @@ async def test_the_updates_connection_keeps_each_update_as_received(api: FakeBot
         assert request.raw(-1) is None
         await bot.get_updates(offset=updates[-1].update_id + 1, timeout=0)
     assert request.raw(updates[0].update_id) is None  # only the last batch is kept
+
+
+def test_tls_checks_certificates_and_host_names() -> None:
+    context = _certificates()
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    assert context.cert_store_stats()["x509_ca"] > 100  # certifi's bundle, not an empty store
