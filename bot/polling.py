@@ -211,17 +211,14 @@ async def poll(
         except InvalidToken:
             raise
         except RetryAfter as error:
-            await asyncio.sleep(
-                float(
-                    error.retry_after
-                    if isinstance(error.retry_after, int)
-                    else error.retry_after.total_seconds()
-                )
+            wait = error.retry_after
+            await _until_first(
+                asyncio.sleep(wait if isinstance(wait, int) else wait.total_seconds()), stop
             )
             continue
         except (NetworkError, TimedOut) as error:
             log.warning("getUpdates failed (%s); retrying in %.0f s", error, delay)
-            await asyncio.sleep(delay)
+            await _until_first(asyncio.sleep(delay), stop)  # SIGTERM need not wait a minute
             delay = min(delay * 2, 60.0)
             continue
         delay = 1.0

@@ -9,7 +9,7 @@ import pytest
 from telegram.ext import Application
 
 from bot import outbox
-from bot.polling import ChatQueues, chat_queues, from_inbox, receive, resend_unsent
+from bot.polling import ChatQueues, chat_queues, from_inbox, poll, receive, resend_unsent
 from bot.reply import Action, ActionKind, Block, Button, Document, Reply
 from bot.storage import Repository
 from tests.offline import OfflineRequest, UpdateFactory, to_update
@@ -237,3 +237,16 @@ async def test_a_failing_handler_gets_the_user_a_notice_and_spares_the_others(
     assert "schiefgelaufen" in to[10]
     assert "300" in to[11]
     assert "a bug in one handler" in caplog.text
+
+
+async def test_sigterm_does_not_wait_out_a_backoff(
+    app: App, request_fake: OfflineRequest, caplog: pytest.LogCaptureFixture
+) -> None:
+    request_fake.fail_next["getUpdates"] = (502, "Bad Gateway")  # then a 1 s backoff
+    stop = asyncio.Event()
+    asyncio.get_running_loop().call_later(0.05, stop.set)
+    queues = chat_queues(app)
+    with caplog.at_level("WARNING"):
+        await asyncio.wait_for(poll(app, queues, stop), timeout=0.9)
+    assert "getUpdates failed" in caplog.text
+    await queues.close()
