@@ -127,14 +127,16 @@ class ChatQueues:
 
     async def drained(self) -> None:
         """Until every queued update is handled (or a failure stopped the queues)."""
-        while self._workers:
-            self._changed.clear()
-            await self._changed.wait()
+        await self._idle()
         self.failed()
 
     async def close(self) -> None:
         """Finish the updates being handled, leave the rest (it stays in the inbox)."""
         self._stopping = True
+        await self._idle()
+
+    async def _idle(self) -> None:
+        """Until no chat has a worker left."""
         while self._workers:
             self._changed.clear()
             await self._changed.wait()
