@@ -1,4 +1,4 @@
-"""Command line: `python -m bot [run|chat|ask|eval|kb check]`."""
+"""Command line: `python -m bot [run|chat|ask|eval|review|kb check|backup|health]`."""
 
 from __future__ import annotations
 
@@ -34,14 +34,19 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("file", type=Path)
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
     kb = sub.add_parser("kb", help="knowledge base tools")
-    kb.add_argument("action", choices=["check"])
+    kb.add_argument("action", choices=["check", "fingerprint"])
+    kb.add_argument(
+        "article", nargs="?", type=Path, help="fingerprint: the article file to fingerprint"
+    )
+    review = sub.add_parser("review", help="unanswered questions, grouped, from BOT_DB_PATH")
+    review.add_argument("--days", type=int, default=30, help="how far back (default 30)")
     backup = sub.add_parser("backup", help="consistent copy of the database, also while running")
     backup.add_argument("path", type=Path)
     sub.add_parser("health", help="exit 0 if the running bot's reminder sweep is alive")
     return parser
 
 
-def _answer_json(answer: Answer) -> str:
+def _answer_json(service: AnswerService, answer: Answer) -> str:
     return json.dumps(
         {
             "q": answer.question,
@@ -54,6 +59,14 @@ def _answer_json(answer: Answer) -> str:
             "alternatives": [
                 {"id": s.entry.id, "title": s.entry.text(answer.lang).title, "score": s.score}
                 for s in answer.alternatives
+            ],
+            "offers": [
+                {
+                    "id": s.entry.id,
+                    "title": s.entry.text(answer.lang).title,
+                    "answer": to_plain(service.entries_reply(answer.lang, [s.entry])),
+                }
+                for s in answer.offers
             ],
         },
         ensure_ascii=False,
@@ -69,7 +82,7 @@ def cmd_ask(
             continue
         answer = service.ask(question, lang="en" if lang == "en" else "de" if lang else None)
         if as_json:
-            out.write(_answer_json(answer) + "\n")
+            out.write(_answer_json(service, answer) + "\n")
         else:
             out.write(to_plain(answer.reply) + "\n\n")
         out.flush()
@@ -89,7 +102,7 @@ def cmd_eval(service: AnswerService, path: Path, as_json: bool, out: TextIO) -> 
 
 
 def cmd_kb_check(kb: KnowledgeBase, service: AnswerService, out: TextIO) -> int:
-    from bot.kbcheck import near_duplicates
+    from bot.kbcheck import RUN, copied_runs, load_fingerprint, near_duplicates, shown_texts
 
     phrasings = sum(len(e.de.phrasings) + len(e.en.phrasings) for e in kb.entries)
     updates = sum(len(e.updates) for e in kb.entries)
@@ -99,17 +112,53 @@ def cmd_kb_check(kb: KnowledgeBase, service: AnswerService, out: TextIO) -> int:
         f"{len(kb.checklist)} checklist items, {len(kb.ui.de)} UI texts per language, "
         f"{len(service.matcher.analyzer.vocab)} terms\n"
     )
+    failed = False
+    copied = copied_runs(shown_texts(kb), load_fingerprint())
+    if copied:
+        failed = True
+        out.write(f"{len(copied)} text(s) copy {RUN} or more words in a row from the article:\n")
+        for found in copied:
+            where = f"{found.text.file}: {found.text.where}: {found.text.field}"
+            out.write(f'  {where}: "{found.run}"\n')
     pairs = near_duplicates(kb, service.matcher)
-    if not pairs:
-        out.write("No near-duplicate phrasings across entries.\n")
-        return 0
-    out.write(
-        f"{len(pairs)} near-duplicate phrasing pair(s) across entries (make the matcher flip):\n"
-    )
-    for pair in pairs:
-        out.write(f"  {pair.score:5.1f}  {pair.left_id}: {pair.left!r}\n")
-        out.write(f"         {pair.right_id}: {pair.right!r}\n")
-    return 1
+    if pairs:
+        failed = True
+        out.write(
+            f"{len(pairs)} near-duplicate phrasing pair(s) across entries "
+            "(make the matcher flip):\n"
+        )
+        for pair in pairs:
+            out.write(f"  {pair.score:5.1f}  {pair.left_id}: {pair.left!r}\n")
+            out.write(f"         {pair.right_id}: {pair.right!r}\n")
+    if not failed:
+        out.write("No copied runs from the article, no near-duplicate phrasings.\n")
+    return 1 if failed else 0
+
+
+def cmd_kb_fingerprint(article: Path, out: TextIO) -> int:
+    from bot.kbcheck import FINGERPRINT, article_fingerprint
+
+    hashes = article_fingerprint(article.read_text(encoding="utf-8"))
+    header = "# blake2b-64 of every run of six folded words of the article (bot/kbcheck.py)\n"
+    FINGERPRINT.write_text(header + "\n".join(hashes) + "\n", encoding="utf-8")
+    out.write(f"{FINGERPRINT}: {len(hashes)} runs\n")
+    return 0
+
+
+async def cmd_review(settings: Settings, service: AnswerService, days: int, out: TextIO) -> int:
+    from datetime import UTC, datetime, timedelta
+
+    from bot.review import format_groups, group_questions
+    from bot.storage import Repository
+
+    repo = await Repository.open(settings.db_path)
+    try:
+        since = datetime.now(UTC) - timedelta(days=days)
+        questions = await repo.unanswered_questions(since)
+    finally:
+        await repo.close()
+    out.write(format_groups(group_questions(service, questions)) + "\n")
+    return 0
 
 
 async def _chat(settings: Settings, service: AnswerService) -> int:
@@ -200,9 +249,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 2
     if command == "kb":
+        if args.action == "fingerprint":
+            if args.article is None:
+                print("error: kb fingerprint needs the article's path", file=sys.stderr)
+                return 2
+            return cmd_kb_fingerprint(args.article, sys.stdout)
         return cmd_kb_check(kb, service, sys.stdout)
     if command == "chat":
         return asyncio.run(_chat(settings, service))
+    if command == "review":
+        return asyncio.run(cmd_review(settings, service, args.days, sys.stdout))
     if settings.token is None:
         print("error: BOT_TOKEN is required for `run` (or use `chat`)", file=sys.stderr)
         return 2

@@ -2,30 +2,40 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
-from bot.knowledge import Entry, KnowledgeBase, Lang
-from bot.matcher import PLATFORMS, Matcher, Query, Scored, SmalltalkDetector, Weights
+from bot.knowledge import Entry, KnowledgeBase, Lang, Update
+from bot.matcher import PLATFORMS, Matcher, Query, Ranking, Scored, SmalltalkDetector, Weights
 from bot.reply import Action, ActionKind, Block, Button, Reply
 
 Outcome = Literal["answer", "clarify", "decline", "smalltalk"]
 # Questions are matched on their beginning only; nobody asks a question in 4000 characters.
 MAX_QUESTION_CHARS = 500
+# Sentence ends, line breaks, dashes and colons between a message's parts.
+_PARTS = re.compile(r"(?<=[.!?;])\s+|\n+|\s[–-]\s|:\s|\(|\)|\[\.\.\.\]")
 
 
 @dataclass(frozen=True)
 class Policy:
-    """Score thresholds (0..100) that turn a ranking into an outcome; see `bot eval`."""
+    """Score thresholds (0..100) that turn a ranking into an outcome; see `bot eval`.
 
-    answer: float = 42.0  # the best entry is answered at or above this score
-    # Below `clarify` a question is declined; between the two, candidates are offered. The
-    # sweep showed that a band below `answer` mostly catches off-topic questions, so by
-    # default clarify is only used when two entries at the top are close (see `margin`).
+    The ladder: at or above `answer` the best entry is answered; from `clarify` up, the
+    bot asks "Meinten Sie ...?" with the best candidates; below, it declines and still
+    offers the candidates that reach `offer`, so a near miss is one tap away.
+    """
+
+    answer: float = 42.0
     clarify: float = 42.0
+    offer: float = 20.0
     margin: float = 4.0  # a runner-up closer than this makes the answer ambiguous
     twin_margin: float = 12.0  # twins this close are answered together if no platform is named
+    part_factor: float = 0.9  # a sentence of a longer message scores this share of its own
+    # An out-of-scope topic this close to (or above) the best entry means "not covered".
+    scope_margin: float = 0.0
+    max_offers: int = 3
 
 
 @dataclass(frozen=True)
@@ -36,15 +46,26 @@ class Answer:
     reply: Reply
     match: Scored | None
     alternatives: tuple[Scored, ...]
+    offers: tuple[Scored, ...] = ()  # entries shown as buttons for clarify and decline
 
 
-def decide(ranked: Sequence[Scored], query: Query, policy: Policy) -> tuple[Outcome, list[Scored]]:
-    """The outcome for a ranking, and the entries it shows (one or two answered, or offers)."""
-    if not ranked or ranked[0].score < policy.clarify:
-        return "decline", []
+def decide(
+    ranked: Sequence[Scored], query: Query, policy: Policy, outside: float = 0.0
+) -> tuple[Outcome, list[Scored]]:
+    """The outcome for a ranking, and the entries it shows (answered, or offered).
+
+    `outside` is the score of the best out-of-scope topic: a question that fits a topic the
+    article does not cover better than any entry is declined, with the entries offered.
+    """
+    if (
+        not ranked
+        or ranked[0].score < policy.clarify
+        or outside >= ranked[0].score - policy.scope_margin
+    ):
+        return "decline", [s for s in ranked[: policy.max_offers] if s.score >= policy.offer]
     if set(query.terms) <= set(PLATFORMS):
         # Just "XING?": no topic to answer, so offer the strongest ones for that platform.
-        return "clarify", list(ranked[:3])
+        return "clarify", list(ranked[: policy.max_offers])
     top = ranked[0]
     runner_up = ranked[1] if len(ranked) > 1 else None
     if top.score >= policy.answer:
@@ -60,7 +81,7 @@ def decide(ranked: Sequence[Scored], query: Query, policy: Policy) -> tuple[Outc
             or top.entry.id in runner_up.entry.related
         ):
             return "answer", [top]
-    offers = [s for s in ranked[:3] if s.score >= policy.clarify]
+    offers = [s for s in ranked[: policy.max_offers] if s.score >= policy.offer]
     if len(offers) == 1 and top.score >= policy.answer:
         return "answer", offers
     return "clarify", offers
@@ -88,65 +109,124 @@ class AnswerService:
     ) -> None:
         self.kb = kb
         self.policy = policy or Policy()
-        self.matcher = Matcher(kb.entries, kb.lexicon, weights)
+        self.matcher = Matcher(kb.entries, kb.lexicon, weights, kb.out_of_scope)
         self.smalltalk = SmalltalkDetector(kb.ui.smalltalk)
         # Replies are immutable and depend only on language and entries: build each once.
-        self._entry_replies: dict[tuple[Lang, tuple[str, ...]], Reply] = {}
+        self._entry_replies: dict[tuple[Lang, tuple[str, ...], bool], Reply] = {}
 
     def ask(self, question: str, lang: Lang | None = None, fallback: Lang = "de") -> Answer:
         """Answer `question` in `lang`, or in its detected language, or in `fallback`."""
         text = question[:MAX_QUESTION_CHARS]
-        query = self.matcher.query(text)
+        query, ranking = self.rank(text)
         lang = lang or query.lang or fallback
-        ranked = self.matcher.rank(query)
-        outcome, shown = decide(ranked, query, self.policy)
+        ranked = ranking.entries
+        outcome, shown = decide(ranked, query, self.policy, ranking.out_of_scope)
         # "Wer bist du?" as a whole is small talk even if its words happen to match an entry;
         # "Hallo, wie lang darf die Notiz sein?" is a question with a greeting in front.
         whole = self.smalltalk.detect_whole(text)
         if whole is not None or outcome != "answer":
             intent = whole or self.smalltalk.detect_words(text)
             if intent is not None:
-                reply = Reply((Block(self.kb.ui.get(lang, intent.reply)),))
+                reply = Reply((Block(self.kb.ui.get(lang, intent.reply)),), self.main_buttons(lang))
                 return Answer(question, lang, "smalltalk", reply, None, tuple(ranked[:3]))
+        offers: tuple[Scored, ...] = ()
         if outcome == "answer":
             reply = self.entries_reply(lang, [s.entry for s in shown])
         elif outcome == "clarify":
-            reply = self._clarify_reply(lang, shown)
+            offers = tuple(shown)
+            reply = self._clarify_reply(lang, offers)
         else:
-            reply = self.decline_reply(lang, empty=not query.terms)
+            offers = tuple(shown) if query.terms else ()
+            reply = self.decline_reply(lang, offers, empty=not query.terms)
         if len(question) > MAX_QUESTION_CHARS:
             note = Block(self.kb.ui.get(lang, "too_long", limit=MAX_QUESTION_CHARS), "note")
             reply = Reply((note, *reply.blocks), reply.buttons)
         match = shown[0] if outcome == "answer" else None
         alternatives = tuple(s for s in ranked[:3] if match is None or s is not match)
-        return Answer(question, lang, outcome, reply, match, alternatives)
+        return Answer(question, lang, outcome, reply, match, alternatives, offers)
 
-    def entries_reply(self, lang: Lang, entries: Sequence[Entry]) -> Reply:
-        """One entry, or twins side by side (XING first), with updates, source and follow-ups."""
-        key = (lang, tuple(entry.id for entry in entries))
+    def rank(self, text: str) -> tuple[Query, Ranking]:
+        """The whole message's query, and the ranking of the message or of its best part.
+
+        Real messages tell a story first and ask last ("Ich hab gestern 50 Anfragen
+        verschickt. Jetzt will LinkedIn eine E-Mail-Adresse?"); the story's words dilute the
+        question's coverage, so each sentence is also ranked on its own (a little damped).
+        Platforms named anywhere in the message still count.
+        """
+        query = self.matcher.query(text)
+        ranking = self.matcher.rank_scoped(query)
+        best = ranking.entries[0].score if ranking.entries else 0.0
+        parts = [part for part in _PARTS.split(text) if part.strip()]
+        if len(parts) < 2:
+            return query, ranking
+        factor = self.policy.part_factor
+        for part in parts:
+            sub = self.matcher.query(part)
+            if len(sub.terms) < 2:
+                continue
+            sub = replace(sub, platforms=sub.platforms | query.platforms)
+            candidate = self.matcher.rank_scoped(sub)
+            if candidate.entries and candidate.entries[0].score * factor > best:
+                best = candidate.entries[0].score * factor
+                ranking = Ranking(
+                    [Scored(s.entry, round(s.score * factor, 1)) for s in candidate.entries],
+                    max(ranking.out_of_scope, round(candidate.out_of_scope * factor, 1)),
+                    candidate.out_of_scope_id,
+                )
+        return query, ranking
+
+    def entries_reply(self, lang: Lang, entries: Sequence[Entry], *, full: bool = False) -> Reply:
+        """One entry, or twins side by side (XING first), with updates, source and follow-ups.
+
+        The first screen holds the facts and the dated updates; details and the coach's own
+        tip come with `full`, which the "Mehr dazu" button asks for (edited in place).
+        """
+        key = (lang, tuple(entry.id for entry in entries), full)
         reply = self._entry_replies.get(key)
         if reply is None:
-            reply = self._entry_replies[key] = self._build_entries_reply(lang, entries)
+            reply = self._entry_replies[key] = self._build_entries_reply(lang, entries, full)
         return reply
 
-    def _build_entries_reply(self, lang: Lang, entries: Sequence[Entry]) -> Reply:
+    def _build_entries_reply(self, lang: Lang, entries: Sequence[Entry], full: bool) -> Reply:
         ui = self.kb.ui
         blocks: list[Block] = []
         if len(entries) > 1:
             entries = sorted(entries, key=lambda e: e.platforms != ["xing"])
             blocks.append(Block(ui.get(lang, "both_platforms")))
+        has_more = False
         for entry in entries:
             text = entry.text(lang)
             blocks.append(Block(text.title, "title"))
             blocks.append(Block(text.answer))
-            for update in entry.updates:
-                label = ui.get(lang, "update_label", year=update.year)
-                confidence = ui.get(lang, f"confidence_{update.confidence}")
-                blocks.append(Block(f"{label} ({confidence}): {update.text(lang)}", "note"))
+            if full and text.more:
+                blocks.append(Block(text.more))
+            blocks += [Block(self.update_line(lang, update), "note") for update in entry.updates]
+            if full and text.tip:
+                blocks.append(Block(ui.get(lang, "tip", tip=text.tip), "note"))
+            has_more = has_more or bool(text.more or text.tip)
         sources = {entry.source for entry in entries}
         for source in sorted(sources):
             blocks.append(Block(ui.get(lang, f"source_{source}"), "note"))
-        return Reply(tuple(blocks), self._follow_ups(lang, entries))
+        buttons = self._follow_ups(lang, entries)
+        if has_more and not full:
+            ids = ".".join(entry.id for entry in entries)
+            buttons = (
+                (Button(ui.get(lang, "button_more"), Action(ActionKind.MORE, ids)),),
+                *buttons,
+            )
+        return Reply(tuple(blocks), buttons, edit=full)
+
+    def update_line(self, lang: Lang, update: Update) -> str:
+        """One dated update as one line: "Update seit 2023 (gut belegt): ..."."""
+        ui = self.kb.ui
+        if update.since is not None:
+            label = ui.get(lang, "update_since", year=update.since)
+        else:
+            label = ui.get(lang, "update_as_of", year=update.as_of)
+        confidence = ui.get(lang, f"confidence_{update.confidence}")
+        return ui.get(
+            lang, "update_line", label=label, confidence=confidence, text=update.text(lang)
+        )
 
     def _follow_ups(self, lang: Lang, entries: Sequence[Entry]) -> tuple[tuple[Button, ...], ...]:
         shown = {entry.id for entry in entries}
@@ -171,17 +251,32 @@ class AnswerService:
 
     def _clarify_reply(self, lang: Lang, offers: Sequence[Scored]) -> Reply:
         blocks = [Block(self.kb.ui.get(lang, "clarify"))]
-        blocks += [Block(s.entry.text(lang).title, "item") for s in offers]
-        buttons = tuple((self.entry_button(lang, s.entry),) for s in offers)
-        return Reply(tuple(blocks), buttons)
+        return Reply(tuple(blocks), self._offer_buttons(lang, offers))
 
-    def decline_reply(self, lang: Lang, empty: bool = False) -> Reply:
-        """Say kindly that this is not covered, and offer the ways in."""
+    def _offer_buttons(
+        self, lang: Lang, offers: Sequence[Scored]
+    ) -> tuple[tuple[Button, ...], ...]:
+        """One button per candidate, then "Nichts davon", which records the miss."""
+        rows = [
+            (Button(s.entry.text(lang).title, Action(ActionKind.OFFER, s.entry.id)),)
+            for s in offers
+        ]
+        rows.append((Button(self.kb.ui.get(lang, "button_none"), Action(ActionKind.NONE)),))
+        return tuple(rows)
+
+    def decline_reply(
+        self, lang: Lang, offers: Sequence[Scored] = (), *, empty: bool = False
+    ) -> Reply:
+        """Say honestly that this is not covered, what is, and offer the closest entries."""
         ui = self.kb.ui
-        blocks = [Block(ui.get(lang, "empty" if empty else "decline"))]
-        if not empty:
-            blocks += [Block(title, "item") for title in self.topic_titles(lang)]
-        return Reply(tuple(blocks), self.main_buttons(lang))
+        if empty:
+            return Reply((Block(ui.get(lang, "empty")),), self.main_buttons(lang))
+        if offers:
+            text = ui.get(lang, "decline_offers")
+            return Reply(
+                (Block(text),), self._offer_buttons(lang, offers) + self.main_buttons(lang)
+            )
+        return Reply((Block(ui.get(lang, "decline")),), self.main_buttons(lang))
 
     def topic_titles(self, lang: Lang) -> list[str]:
         """The broad topics, one line each (the compare topics span the whole article)."""

@@ -50,6 +50,11 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "delete": ("loeschen",),
     "stats": (),
 }
+_COMPARE_WORDS = frozenset({"vergleich", "vergleiche", "vergleichen", "compare", "vs", "versus"})
+# Up to this many words, a message's language is a guess and the user's choice wins.
+SHORT_MESSAGE_WORDS = 3
+# A tap on an offer or on "Nichts davon" belongs to a question asked this recently.
+FEEDBACK_WINDOW = timedelta(hours=1)
 _ALIASES = {alias: name for name, aliases in COMMANDS.items() for alias in (name, *aliases)}
 
 
@@ -188,11 +193,18 @@ class Coach:
         return Reply((Block(self._ui(lang, "topics")),), buttons)
 
     async def question(self, user: UserRef, text: str) -> Reply:
-        """Answer free text in the question's language, falling back to the user's."""
-        lang = await self.language(user)
+        """Answer free text in the question's language, falling back to the user's.
+
+        A language chosen in /settings wins for short messages ("ok", "Sales Navigator?"),
+        whose detected language is a guess.
+        """
+        record = await self.repo.touch_user(user.id, user.language_code, self.clock())
+        lang = self.language_of(record, user.language_code)
         if self.tracker.awaiting_name(user.id, self.clock()):
             return await self.tracker.name_given(user.id, lang, text, self.clock())
-        answer = self.answers.ask(text, fallback=lang)
+        chosen = record.language
+        short = len(fold(text).split()) <= SHORT_MESSAGE_WORDS
+        answer = self.answers.ask(text, lang=chosen if short else None, fallback=lang)
         match = answer.match
         await self.repo.log_question(
             user.id,
@@ -210,16 +222,33 @@ class Coach:
         lang = await self.language(user)
         if not fold(words):
             return Reply((Block(self._ui(lang, "compare_menu")),), self._compare_menu(lang))
-        best = process.extractOne(
+        topic_id = self._compare_topic_for(words)
+        if topic_id is None:
+            return Reply((Block(self._ui(lang, "compare_unknown")),), self._compare_menu(lang))
+        return self.compare_topic(lang, topic_id)
+
+    def _compare_topic_for(self, words: str) -> str | None:
+        """The topic whose title or keywords the words name, else the topic of the entry
+        they match as a question would ("/vergleich wie antworte ich")."""
+        named = process.extractOne(
             fold(words),
             self._compare_choices,
             scorer=fuzz.token_set_ratio,
             processor=None,
-            score_cutoff=60,
+            score_cutoff=90,
         )
-        if best is None:
-            return Reply((Block(self._ui(lang, "compare_unknown")),), self._compare_menu(lang))
-        return self.compare_topic(lang, best[2])
+        if named is not None:
+            return str(named[2])
+        # "/vergleich spamschutz vergleich": the command's own word is no topic.
+        topic_words = " ".join(w for w in fold(words).split() if w not in _COMPARE_WORDS)
+        _, ranking = self.answers.rank(topic_words)
+        for scored in ranking.entries:
+            if scored.score < self.answers.policy.clarify:
+                break
+            for topic in self.kb.compare:
+                if scored.entry.compare == topic.id or scored.entry.id in topic.entries:
+                    return topic.id
+        return None
 
     def _compare_menu(self, lang: Lang) -> tuple[tuple[Button, ...], ...]:
         return tuple(
@@ -232,20 +261,23 @@ class Coach:
         if topic is None:
             return Reply((Block(self._ui(lang, "compare_unknown")),), self._compare_menu(lang))
         text = topic.text(lang)
-        blocks = (
-            Block(f"XING vs. LinkedIn: {text.title}", "title"),
-            Block("XING", "title"),
-            Block(text.xing),
-            Block("LinkedIn", "title"),
-            Block(text.linkedin),
-            Block(f"{self._ui(lang, 'compare_verdict')}: {text.verdict}", "note"),
-        )
+        blocks = [Block(f"XING vs. LinkedIn: {text.title}", "title")]
+        for platform, name, side in (
+            ("xing", "XING", text.xing),
+            ("linkedin", "LinkedIn", text.linkedin),
+        ):
+            blocks += [Block(name, "title"), Block(side)]
+            for ref in topic.updates:
+                found = self.kb.update_ref(ref)
+                if found is not None and platform in found[0].platforms:
+                    blocks.append(Block(self.answers.update_line(lang, found[1]), "note"))
+        blocks.append(Block(self._ui(lang, "compare_verdict", verdict=text.verdict), "note"))
         buttons = tuple(
             (self.answers.entry_button(lang, entry),)
             for entry in (self.kb.entry(ref) for ref in topic.entries[:3])
             if entry is not None
         )
-        return Reply(blocks, buttons)
+        return Reply(tuple(blocks), buttons)
 
     async def checklist(self, user: UserRef, *, edit: bool = False) -> Reply:
         """The checklist with marks and N/M progress; each item is a toggle button."""
@@ -349,7 +381,18 @@ class Coach:
             users=stats.users,
             today=stats.questions_today,
             week=stats.questions_week,
-            per_day=" · ".join(f"{day[8:10]}.{day[5:7]}. {n}" for day, n in stats.per_day),
+            per_day="\n".join(
+                self._ui(
+                    lang,
+                    "stats_day",
+                    day=f"{d.day[8:10]}.{d.day[5:7]}.",
+                    total=d.total,
+                    answered=_share(d.answered, d.total),
+                    clarified=_share(d.clarified, d.total),
+                    declined=_share(d.declined, d.total),
+                )
+                for d in stats.per_day
+            ),
             decline_rate="–" if rate is None else f"{100 * rate:.0f} %",
             unanswered=unanswered or self._ui(lang, "stats_none"),
         )
@@ -366,6 +409,20 @@ class Coach:
             if entry is None:
                 return Reply((), notice=self._ui(lang, "stale_button"))
             return self.answers.entries_reply(lang, [entry])
+        if kind is ActionKind.OFFER:
+            entry = self.kb.entry(action.arg)
+            if entry is None:
+                return Reply((), notice=self._ui(lang, "stale_button"))
+            await self.repo.question_feedback(user.id, entry.id, self.clock() - FEEDBACK_WINDOW)
+            return self.answers.entries_reply(lang, [entry])
+        if kind is ActionKind.NONE:
+            await self.repo.question_feedback(user.id, "none", self.clock() - FEEDBACK_WINDOW)
+            return Reply((Block(self._ui(lang, "none_noted")),), self.answers.main_buttons(lang))
+        if kind is ActionKind.MORE:
+            shown = [self.kb.entry(ref) for ref in action.arg.split(".")]
+            if not shown or None in shown:
+                return Reply((), notice=self._ui(lang, "stale_button"))
+            return self.answers.entries_reply(lang, [e for e in shown if e], full=True)
         if kind is ActionKind.COMPARE:
             return self.compare_topic(lang, action.arg)
         if kind is ActionKind.COMPARE_MENU:
@@ -402,6 +459,10 @@ class Coach:
                 reply.blocks, reply.buttons, edit=True, notice=self._ui(lang, "settings_updated")
             )
         return await self.help(user)
+
+
+def _share(part: int, total: int) -> str:
+    return f"{100 * part / total:.0f} %" if total else "–"
 
 
 def _short(text: str, limit: int = 48) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from bot.answers import Answer, AnswerService, Policy, decide
+from bot.answers import MAX_QUESTION_CHARS, Answer, AnswerService, Policy, decide
 from bot.knowledge import KnowledgeError, Lang
 from bot.render import to_plain
 from bot.text import fold
@@ -61,7 +61,8 @@ class Report:
     on_topic: int
     off_topic: int
     correct: int
-    declined: int
+    declined: int  # off-topic questions not answered (declined, clarified or small talk)
+    one_tap: int  # on-topic questions answered right, or with the right entry offered
     language_correct: int
     language_labelled: int
     misses: list[Miss]
@@ -75,18 +76,25 @@ class Report:
     def decline_rate(self) -> float:
         return self.declined / self.off_topic if self.off_topic else 1.0
 
+    @property
+    def one_tap_rate(self) -> float:
+        return self.one_tap / self.on_topic if self.on_topic else 1.0
+
     def to_json(self) -> str:
         data = asdict(self)
         data["accuracy"] = round(self.accuracy, 4)
         data["decline_rate"] = round(self.decline_rate, 4)
+        data["one_tap_rate"] = round(self.one_tap_rate, 4)
         return json.dumps(data, ensure_ascii=False, indent=2)
 
     def to_text(self) -> str:
         lines = [
             f"Questions: {self.questions} ({self.on_topic} on-topic, {self.off_topic} off-topic)",
             f"On-topic accuracy:  {self.correct}/{self.on_topic} = {100 * self.accuracy:.1f} %",
-            f"Off-topic declined: {self.declined}/{self.off_topic} = "
+            f"Off-topic not answered: {self.declined}/{self.off_topic} = "
             f"{100 * self.decline_rate:.1f} %",
+            f"Right answer within one tap: {self.one_tap}/{self.on_topic} = "
+            f"{100 * self.one_tap_rate:.1f} %",
             f"Language detected:  {self.language_correct}/{self.language_labelled}",
             "",
             f"Misses ({len(self.misses)}):" if self.misses else "Misses: none",
@@ -121,19 +129,28 @@ def load_cases(path: Path) -> list[Case]:
 
 def _is_correct(case: Case, answer: Answer) -> bool:
     if not case.on_topic:
-        return answer.outcome == "decline"
+        return answer.outcome != "answer"
     return answer.outcome == "answer" and case.satisfied_by(to_plain(answer.reply))
+
+
+def _offered_right(service: AnswerService, case: Case, answer: Answer) -> bool:
+    """The right answer is one tap away: one of the offered entries satisfies the case."""
+    return any(
+        case.satisfied_by(to_plain(service.entries_reply(answer.lang, [offer.entry])))
+        for offer in answer.offers
+    )
 
 
 def evaluate(service: AnswerService, cases: Sequence[Case]) -> Report:
     """Ask every question once (language detected as in real use) and score the results."""
-    correct = declined = language_correct = language_labelled = 0
+    correct = declined = one_tap = language_correct = language_labelled = 0
     misses = []
     for case in cases:
         answer = service.ask(case.q)
         ok = _is_correct(case, answer)
         if case.on_topic:
             correct += ok
+            one_tap += ok or _offered_right(service, case, answer)
         else:
             declined += ok
         if case.lang is not None:
@@ -157,6 +174,7 @@ def evaluate(service: AnswerService, cases: Sequence[Case]) -> Report:
         off_topic=len(cases) - on_topic,
         correct=correct,
         declined=declined,
+        one_tap=one_tap,
         language_correct=language_correct,
         language_labelled=language_labelled,
         misses=misses,
@@ -170,8 +188,8 @@ def sweep(
     """Accuracy, coverage and decline rate if the answer threshold were each of `thresholds`."""
     ranked = []
     for case in cases:
-        query = service.matcher.query(case.q)
-        ranked.append((case, query, service.matcher.rank(query), query.lang or "de"))
+        query, ranking = service.rank(case.q[:MAX_QUESTION_CHARS])
+        ranked.append((case, query, ranking, query.lang or "de"))
     rows = []
     on_topic = sum(case.on_topic for case in cases) or 1
     off_topic = (len(cases) - sum(case.on_topic for case in cases)) or 1
@@ -181,9 +199,9 @@ def sweep(
         )
         answered = right = declined = 0
         for case, query, ranking, lang in ranked:
-            outcome, shown = decide(ranking, query, policy)
+            outcome, shown = decide(ranking.entries, query, policy, ranking.out_of_scope)
             if not case.on_topic:
-                declined += outcome == "decline"
+                declined += outcome != "answer"
             elif outcome == "answer":
                 answered += 1
                 reply = service.entries_reply(lang, [s.entry for s in shown])

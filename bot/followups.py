@@ -60,11 +60,20 @@ def _unit(delta: timedelta) -> tuple[int, int]:
     raise AssertionError("unreachable: every duration divides into seconds")
 
 
+# One of a unit in words, as after "seit", "in", "nach" (dative) and in English.
+_ONE = {
+    "de": ("einer Woche", "einem Tag", "einer Stunde", "einer Minute", "einer Sekunde"),
+    "en": ("a week", "a day", "an hour", "a minute", "a second"),
+}
+
+
 def format_duration(delta: timedelta, lang: Literal["de", "en"], dative: bool = True) -> str:
-    """A duration as people say it after "seit", "in", "nach": '3 Tagen', '1 Woche', '2 days'."""
+    """A duration as people say it after "seit", "in", "nach": '3 Tagen', 'einer Woche'."""
     count, index = _unit(delta)
-    one, many, many_dative = _UNIT_NAMES[lang][index]
-    return f"{count} {one if count == 1 else many_dative if dative else many}"
+    if count == 1:
+        return _ONE[lang][index]
+    _, many, many_dative = _UNIT_NAMES[lang][index]
+    return f"{count} {many_dative if dative else many}"
 
 
 def format_every(delta: timedelta, lang: Literal["de", "en"]) -> str:

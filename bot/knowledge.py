@@ -7,7 +7,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 Lang = Literal["de", "en"]
 LANGS: tuple[Lang, ...] = ("de", "en")
@@ -16,8 +24,13 @@ Confidence = Literal["H", "M", "L"]
 
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "knowledge"
 MIN_PHRASINGS = 6
+# Button arguments hold at most this many characters (callback data is 64 bytes).
+MAX_BUTTON_ARG = 40
+ANSWER_MAX = 320
 
-Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=40)]
+Id = Annotated[
+    str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=MAX_BUTTON_ARG)
+]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
@@ -31,15 +44,31 @@ class _Model(BaseModel):
 
 class EntryText(_Model):
     title: Text
-    answer: Text
+    # The article's fact, first screen of a phone: at most about 300 characters.
+    answer: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=ANSWER_MAX)
+    ]
+    # Details behind the "Mehr dazu" button, still from the sources.
+    more: Text | None = None
+    # Advice of our own, which neither source gives: shown apart and marked as the coach's.
+    tip: Text | None = None
     phrasings: list[Text] = Field(min_length=MIN_PHRASINGS)
 
 
 class Update(_Model):
-    year: Text
+    """A newer fact from the updates file: the year it changed, or the date it was true."""
+
+    since: int | None = Field(default=None, ge=2000, le=2100)  # the year the change happened
+    as_of: int | None = Field(default=None, ge=2000, le=2100)  # no change date: "Stand YYYY"
     confidence: Confidence
     de: Text
     en: Text
+
+    @model_validator(mode="after")
+    def _one_date(self) -> Update:
+        if (self.since is None) == (self.as_of is None):
+            raise ValueError("give exactly one of since (year of the change) or as_of")
+        return self
 
     def text(self, lang: Lang) -> str:
         return self.de if lang == "de" else self.en
@@ -72,6 +101,9 @@ class CompareTopic(_Model):
     id: Id
     entries: list[Id] = Field(min_length=1)
     keywords: list[Text] = []
+    # Dated updates shown under their platform, each with its own label: "li-note#1" is the
+    # first update of entry li-note. The side texts hold the article's facts only.
+    updates: list[Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]+#[1-9][0-9]*$")]] = []
     de: CompareText
     en: CompareText
 
@@ -142,8 +174,20 @@ class UiTexts(_Model):
         return text.format(**values) if values else text
 
 
+class OutOfScopeTopic(_Model):
+    """Questions on the platforms that the article does not answer (see out_of_scope.toml)."""
+
+    id: Id
+    de: list[Text] = Field(min_length=3)
+    en: list[Text] = Field(min_length=3)
+
+    def phrasings(self, lang: Lang) -> list[str]:
+        return self.de if lang == "de" else self.en
+
+
 class KnowledgeBase(_Model):
     entries: list[Entry]
+    out_of_scope: list[OutOfScopeTopic]
     compare: list[CompareTopic]
     checklist: list[ChecklistItem]
     limits: list[NoteLimit]
@@ -164,6 +208,14 @@ class KnowledgeBase(_Model):
 
     def compare_topic(self, topic_id: str) -> CompareTopic | None:
         return self._compare.get(topic_id)
+
+    def update_ref(self, ref: str) -> tuple[Entry, Update] | None:
+        """The entry and update that a reference like "li-note#1" names."""
+        entry_id, _, number = ref.partition("#")
+        entry = self._entries.get(entry_id)
+        if entry is None or not number.isdigit() or not 1 <= int(number) <= len(entry.updates):
+            return None
+        return entry, entry.updates[int(number) - 1]
 
     def checklist_item(self, item_id: str) -> ChecklistItem | None:
         return self._checklist.get(item_id)
@@ -218,10 +270,13 @@ def load(directory: Path = DEFAULT_DIR) -> KnowledgeBase:
     """Load and cross-check every knowledge file; raise KnowledgeError naming the fault."""
     files = {
         name: directory / f"{name}.toml"
-        for name in ("entries", "compare", "checklist", "limits", "lexicon", "ui")
+        for name in ("entries", "out_of_scope", "compare", "checklist", "limits", "lexicon", "ui")
     }
     raw = {name: _read_toml(path) for name, path in files.items()}
     entries = _validate_list(files["entries"], "entry", "entry", Entry, raw["entries"].get("entry"))
+    out_of_scope = _validate_list(
+        files["out_of_scope"], "topic", "topic", OutOfScopeTopic, raw["out_of_scope"].get("topic")
+    )
     compare = _validate_list(
         files["compare"], "topic", "topic", CompareTopic, raw["compare"].get("topic")
     )
@@ -235,6 +290,7 @@ def load(directory: Path = DEFAULT_DIR) -> KnowledgeBase:
     ui = _validate(files["ui"], "ui", UiTexts, raw["ui"])
     kb = KnowledgeBase(
         entries=entries,
+        out_of_scope=out_of_scope,
         compare=compare,
         checklist=checklist,
         limits=limits,
@@ -260,6 +316,7 @@ def _cross_check(kb: KnowledgeBase) -> Iterator[str]:
         ("entries.toml: entry", [e.id for e in kb.entries]),
         ("compare.toml: topic", [t.id for t in kb.compare]),
         ("checklist.toml: item", [i.id for i in kb.checklist]),
+        ("out_of_scope.toml: topic", [t.id for t in kb.out_of_scope]),
     ):
         for dup in sorted(_duplicates(ids)):
             yield f"{label} {dup!r}: id is used twice"
@@ -278,12 +335,18 @@ def _cross_check(kb: KnowledgeBase) -> Iterator[str]:
                 yield f"{where}: twin: {entry.twin!r} does not name {entry.id!r} back"
             elif set(twin.platforms) & set(entry.platforms):
                 yield f"{where}: twin: {entry.twin!r} must be about the other platform"
+            elif len(entry.id) + len(twin.id) + 1 > MAX_BUTTON_ARG:
+                # Twins shown together share one "Mehr dazu" button naming both.
+                yield f"{where}: twin: ids of {entry.id!r} and {twin.id!r} are too long together"
         if entry.source == "updates" and not entry.updates:
             yield f"{where}: updates: an entry sourced from updates needs at least one update"
     for topic in kb.compare:
         for ref in topic.entries:
             if ref not in entry_ids:
                 yield f"compare.toml: topic {topic.id!r}: entries: {ref!r} is not an entry"
+        for ref in topic.updates:
+            if kb.update_ref(ref) is None:
+                yield f"compare.toml: topic {topic.id!r}: updates: {ref!r} is not an update"
     for limit in kb.limits:
         if limit.entry not in entry_ids:
             yield f"limits.toml: limit {limit.platform!r}: entry: {limit.entry!r} is not an entry"

@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from bot.knowledge import LANGS, Entry, Lang, Lexicon, SmalltalkIntent
+from bot.knowledge import LANGS, Entry, Lang, Lexicon, OutOfScopeTopic, SmalltalkIntent
 from bot.text import fold, stem, words
 
 PLATFORMS = ("xing", "linkedin")
 UNKNOWN = "?"  # prefix of a term the knowledge base has never seen
 _MIN_FUZZY_LEN = 4
+_SHORT_WORD = 6
 _MIN_PART = 4
 _MAX_ANALYSED = 50_000  # remembered word analyses (a few MB at most)
 
@@ -75,11 +76,22 @@ class Scored:
     score: float
 
 
+@dataclass(frozen=True)
+class Ranking:
+    """The best entries for a question, and how well the best out-of-scope topic fits it."""
+
+    entries: list[Scored]
+    out_of_scope: float = 0.0
+    out_of_scope_id: str | None = None
+
+
 @dataclass
 class _Indexed:
-    """One entry, ready for scoring; a "doc" is one of its titles, phrasings or keyword sets."""
+    """One entry (or out-of-scope topic), ready for scoring; a "doc" is one of its titles,
+    phrasings or keyword sets."""
 
-    entry: Entry
+    entry: Entry | None
+    scope_id: str | None = None
     strong: set[str] = field(default_factory=set)
     weak: set[str] = field(default_factory=set)
     core: set[str] = field(default_factory=set)
@@ -220,6 +232,10 @@ class Analyzer:
                 word, self._surface_by_lang[lang], scorer=OSA.distance, score_cutoff=edits,
                 limit=None,
             )  # fmt: skip
+            if len(word) <= _SHORT_WORD:
+                # A short word with another first letter is more often a different word
+                # ("wetter" is not "better") than a typo: phone typos keep the first letter.
+                close = [c for c in close if c[0][0] == word[0]]
             if close:
                 # Fewest edits first; among equals the word the knowledge base uses most
                 # ("sche": "suche" before "sehe"), so the likelier intent wins.
@@ -249,7 +265,13 @@ class Analyzer:
 class Matcher:
     """Scores questions against all entries; built once at start and shared."""
 
-    def __init__(self, entries: Sequence[Entry], lexicon: Lexicon, weights: Weights | None = None):
+    def __init__(
+        self,
+        entries: Sequence[Entry],
+        lexicon: Lexicon,
+        weights: Weights | None = None,
+        out_of_scope: Sequence[OutOfScopeTopic] = (),
+    ):
         self.weights = weights or Weights()
         self.analyzer = Analyzer(lexicon, self.weights.one_edit_up_to)
         for entry in entries:
@@ -258,8 +280,14 @@ class Matcher:
                     self.analyzer.learn(text, lang)
                 for text in self._weak_texts(entry, lang):
                     self.analyzer.learn(text, lang)
+        for topic in out_of_scope:
+            for lang in LANGS:
+                for text in topic.phrasings(lang):
+                    self.analyzer.learn(text, lang)
         self.analyzer.freeze()
         self._index = [self._index_entry(entry) for entry in entries]
+        self._scopes = len(self._index)
+        self._index += [self._index_scope(topic) for topic in out_of_scope]
         self._postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for number, item in enumerate(self._index):
             for term in item.strong:
@@ -307,6 +335,23 @@ class Matcher:
         item.platforms = frozenset(entry.platforms)
         return item
 
+    def _index_scope(self, topic: OutOfScopeTopic) -> _Indexed:
+        item = _Indexed(None, topic.id)
+        for lang in LANGS:
+            for text in topic.phrasings(lang):
+                terms = self.analyzer.terms(text, correct=False)
+                item.strong.update(terms)
+                if terms:
+                    item.doc_terms.append(frozenset(terms))
+        # A topic beside the article is about either platform, and all its words define it.
+        item.platforms = frozenset(PLATFORMS)
+        item.core = set(item.strong) - set(PLATFORMS)
+        for number, doc in enumerate(item.doc_terms):
+            for term in doc:
+                item.doc_postings.setdefault(term, []).append(number)
+        item.doc_texts = [" ".join(sorted(doc)) for doc in item.doc_terms]
+        return item
+
     def query(self, text: str) -> Query:
         """Analyse a question once; the result is scored by `rank`."""
         terms: dict[str, float] = {}
@@ -324,15 +369,23 @@ class Matcher:
 
     def rank(self, query: Query, limit: int = 5) -> list[Scored]:
         """The best-scoring entries for `query`, best first, scores 0..100."""
+        return self.rank_scoped(query, limit).entries
+
+    def rank_scoped(self, query: Query, limit: int = 5) -> Ranking:
+        """Like `rank`, plus the score of the out-of-scope topic that fits best."""
         total = sum(query.terms.values())
         if total <= 0:
-            return []
+            return Ranking([])
         covered: dict[int, float] = {}
         for term, weight in query.terms.items():
             for number, credit in self._postings.get(term, ()):
                 covered[number] = covered.get(number, 0.0) + weight * credit
         if not covered:
-            return []
+            return Ranking([])
+        # Out-of-scope topics are indexed after the entries: their numbers start at _scopes.
+        scopes = [
+            (n, covered.pop(n)) for n in range(self._scopes, len(self._index)) if n in covered
+        ]
         best = heapq.nlargest(self.weights.candidates, covered.items(), key=lambda kv: kv[1])
         query_terms = frozenset(query.terms)
         query_text = " ".join(sorted(query_terms))
@@ -347,21 +400,14 @@ class Matcher:
             if 100 * coverage <= floor:
                 break
             item = self._index[number]
-            penalty = 1.0
-            if query.platforms and not query.platforms & item.platforms:
-                penalty *= w.wrong_platform
-            if not query_terms & item.core:
-                penalty *= w.off_core
+            penalty = self._penalty(item, query, query_terms)
             if 100 * coverage * penalty * (w.base + w.overlap + w.similarity) <= floor:
                 continue  # even a perfect phrasing would not reach the top
             partial = w.base + w.overlap * self._overlap(item, query, total)
             if 100 * coverage * penalty * (partial + w.similarity) <= floor:
                 continue  # even a perfect rapidfuzz similarity would not reach the top
-            similar = process.extractOne(
-                query_text, item.doc_texts, scorer=fuzz.ratio, processor=None
-            )
-            similarity = similar[1] / 100 if similar else 0.0
-            score = round(100 * coverage * penalty * (partial + w.similarity * similarity), 1)
+            score = self._score(item, coverage, penalty, partial, query_text)
+            assert item.entry is not None
             scored.append(Scored(item.entry, score))
             if len(top) < limit:
                 heapq.heappush(top, score)
@@ -375,7 +421,30 @@ class Matcher:
                 s.entry.id,
             )
         )
-        return scored[:limit]
+        outside, outside_id = 0.0, None
+        for number, weight in heapq.nlargest(3, scopes, key=lambda kv: kv[1]):
+            item = self._index[number]
+            penalty = self._penalty(item, query, query_terms)
+            partial = w.base + w.overlap * self._overlap(item, query, total)
+            score = self._score(item, weight / total, penalty, partial, query_text)
+            if score > outside:
+                outside, outside_id = score, item.scope_id
+        return Ranking(scored[:limit], outside, outside_id)
+
+    def _penalty(self, item: _Indexed, query: Query, query_terms: frozenset[str]) -> float:
+        penalty = 1.0
+        if query.platforms and not query.platforms & item.platforms:
+            penalty *= self.weights.wrong_platform
+        if not query_terms & item.core:
+            penalty *= self.weights.off_core
+        return penalty
+
+    def _score(
+        self, item: _Indexed, coverage: float, penalty: float, partial: float, query_text: str
+    ) -> float:
+        similar = process.extractOne(query_text, item.doc_texts, scorer=fuzz.ratio, processor=None)
+        similarity = similar[1] / 100 if similar else 0.0
+        return round(100 * coverage * penalty * (partial + self.weights.similarity * similarity), 1)
 
     @staticmethod
     def _overlap(item: _Indexed, query: Query, total: float) -> float:

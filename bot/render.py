@@ -15,7 +15,7 @@ from bot.reply import Action, ActionKind, Block, Reply
 MAX_MESSAGE = 4096  # Telegram's limit, in UTF-16 code units
 MAX_CALLBACK_BYTES = 64
 CALLBACK_VERSION = "v1"
-_ARG = re.compile(r"^[a-z0-9-]{0,40}$")
+_ARG = re.compile(r"^[a-z0-9.-]{0,40}$")
 
 
 def _plain_block(block: Block) -> str:

@@ -13,6 +13,9 @@ class ActionKind(StrEnum):
     """What pressing a button does; the value is its short code in callback data."""
 
     ENTRY = "e"  # show a knowledge entry
+    OFFER = "o"  # an entry offered for an unsure or declined question: shown and recorded
+    NONE = "n"  # "Nichts davon": none of the offers fitted; recorded as a miss
+    MORE = "m"  # the details of the entries shown ("<id>,<id>"), edited in place
     COMPARE = "c"  # show a compare topic
     COMPARE_MENU = "cm"
     TOPICS = "t"

@@ -7,7 +7,6 @@ import contextlib
 from collections.abc import AsyncIterator, Sequence
 from contextvars import ContextVar
 from datetime import datetime, timedelta
-from itertools import pairwise
 from pathlib import Path
 from typing import Literal
 
@@ -113,6 +112,11 @@ MIGRATIONS: Sequence[str] = (
         DELETE FROM inbox WHERE update_id = NEW.update_id;
     END;
     """,
+    """
+    -- What the user did with an unsure or declined answer: the offered entry they tapped,
+    -- or "none" for "Nichts davon". Read by `python -m bot review` to grow the phrasings.
+    ALTER TABLE question_log ADD COLUMN feedback TEXT;
+    """,
 )
 
 
@@ -149,9 +153,30 @@ class Event(BaseModel):
     detail: str | None
 
 
+class DayCounts(BaseModel):
+    """Questions of one local day by outcome (small talk counts as answered)."""
+
+    day: str  # ISO date
+    answered: int = 0
+    clarified: int = 0
+    declined: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.answered + self.clarified + self.declined
+
+
+class LoggedQuestion(BaseModel):
+    text: str
+    lang: str
+    outcome: str
+    entry_id: str | None
+    feedback: str | None
+
+
 class Stats(BaseModel):
     users: int
-    per_day: list[tuple[str, int]]  # (ISO date, questions) for the last seven local days
+    per_day: list[DayCounts]  # the last seven local days, oldest first
     questions_today: int
     questions_week: int
     decline_rate_week: float | None
@@ -322,6 +347,30 @@ class Repository:
                 (user_id, item_id),
             )
 
+    async def unanswered_questions(self, since: datetime) -> list[LoggedQuestion]:
+        """Questions declined or clarified since `since`, and those whose offer was refused."""
+        rows = await self._rows(
+            """SELECT text, lang, outcome, entry_id, feedback FROM question_log
+               WHERE asked_at >= ? AND (outcome IN ('decline', 'clarify') OR feedback = 'none')
+               ORDER BY id""",
+            (_epoch(since),),
+        )
+        return [
+            LoggedQuestion(text=r[0], lang=r[1], outcome=r[2], entry_id=r[3], feedback=r[4])
+            for r in rows
+        ]
+
+    async def question_feedback(self, user_id: int, feedback: str, since: datetime) -> bool:
+        """Attach `feedback` to the user's latest unsure or declined question after `since`."""
+        rows = await self._write(
+            """UPDATE question_log SET feedback = ? WHERE id = (
+                   SELECT id FROM question_log WHERE user_id = ? AND asked_at >= ?
+                   AND outcome IN ('clarify', 'decline') ORDER BY id DESC LIMIT 1)
+               RETURNING id""",
+            (feedback, user_id, _epoch(since)),
+        )
+        return bool(rows)
+
     async def log_question(
         self,
         user_id: int,
@@ -343,14 +392,17 @@ class Repository:
         week_ago = _epoch(now - timedelta(days=7))
         starts = [day_start - timedelta(days=back) for back in range(6, -1, -1)]
         bounds = [*map(_epoch, starts), _epoch(now) + 1]
-        buckets = ", ".join("SUM(asked_at >= ? AND asked_at < ?)" for _ in starts)
-        counts = await self._row(
-            f"SELECT {buckets} FROM question_log WHERE asked_at >= ?",
-            (*(bound for pair in pairwise(bounds) for bound in pair), bounds[0]),
-        ) or [None] * len(starts)
-        per_day = [
-            (start.date().isoformat(), n or 0) for start, n in zip(starts, counts, strict=True)
-        ]
+        day_of = " ".join(f"WHEN asked_at < ? THEN {n}" for n in range(len(starts)))
+        counts = await self._rows(
+            f"""SELECT CASE {day_of} END AS day, outcome, COUNT(*) FROM question_log
+                WHERE asked_at >= ? AND asked_at < ? GROUP BY day, outcome""",
+            (*bounds[1:], bounds[0], bounds[-1]),
+        )
+        per_day = [DayCounts(day=start.date().isoformat()) for start in starts]
+        field = {"clarify": "clarified", "decline": "declined"}
+        for day, outcome, n in counts:
+            name = field.get(outcome, "answered")
+            setattr(per_day[day], name, getattr(per_day[day], name) + n)
         users = (await self._row("SELECT COUNT(*) FROM users") or [0])[0]
         week, declined = await self._row(
             "SELECT COUNT(*), SUM(outcome = 'decline') FROM question_log WHERE asked_at >= ?",
@@ -358,7 +410,7 @@ class Repository:
         ) or (0, 0)
         rows = await self._rows(
             """SELECT lower(text) AS question, COUNT(*) AS times FROM question_log
-               WHERE outcome = 'decline' AND asked_at >= ?
+               WHERE outcome IN ('decline', 'clarify') AND asked_at >= ?
                GROUP BY question ORDER BY times DESC, question LIMIT ?""",
             (week_ago, top),
         )
@@ -366,7 +418,7 @@ class Repository:
         return Stats(
             users=users,
             per_day=per_day,
-            questions_today=per_day[-1][1],
+            questions_today=per_day[-1].total,
             questions_week=week,
             decline_rate_week=(declined or 0) / week if week else None,
             unanswered=unanswered,
@@ -602,8 +654,8 @@ class Repository:
             ),
             "digests": await rows("SELECT week, sent_at FROM digests WHERE user_id = ?"),
             "question_log": await rows(
-                """SELECT asked_at, text, lang, outcome, entry_id, score FROM question_log
-                   WHERE user_id = ? ORDER BY id"""
+                """SELECT asked_at, text, lang, outcome, entry_id, score, feedback
+                   FROM question_log WHERE user_id = ? ORDER BY id"""
             ),
         }
 

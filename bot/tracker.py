@@ -235,8 +235,12 @@ class RequestTracker:
     def _decision_buttons(self, lang: Lang, follow_up: FollowUp) -> tuple[tuple[Button, ...], ...]:
         def button(decision: str) -> Button:
             code = DECISION_CODES[decision]  # type: ignore[index]
+            # LinkedIn has no "decline": the person ignores an invitation.
+            key = f"button_{decision}"
+            if decision == "declined":
+                key += f"_{follow_up.platform}"
             return Button(
-                self._ui(lang, f"button_{decision}"),
+                self._ui(lang, key),
                 Action(ActionKind.DECIDE, f"{follow_up.id}-{code}"),
             )
 

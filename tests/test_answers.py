@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.answers import AnswerService, Policy, decide
+from bot.coach import Coach, UserRef, reply_text
 from bot.knowledge import KnowledgeBase
 from bot.matcher import Query, Scored
 from bot.render import to_plain
@@ -75,9 +76,9 @@ def test_off_topic_is_declined_kindly_with_topics(service: AnswerService, questi
     assert answer.outcome == "decline"
     assert answer.match is None
     text = to_plain(answer.reply)
-    assert "Vernetzung" in text or "networking" in text
-    assert "• Text zur Anfrage" in text or "• Note with a request" in text
-    assert answer.reply.buttons, "a decline offers the way in"
+    assert "XING und LinkedIn" in text or "XING and LinkedIn" in text, "says what it covers"
+    labels = [button.label for row in answer.reply.buttons for button in row]
+    assert {"Themen", "Topics"} & set(labels), "a decline offers the way in"
 
 
 @pytest.mark.parametrize(
@@ -116,7 +117,8 @@ def test_naming_a_platform_keeps_the_answer_to_it(service: AnswerService) -> Non
 def test_newer_facts_are_marked_as_dated_updates(service: AnswerService) -> None:
     text = to_plain(service.ask("linkedin notiz zeichen").reply)
     assert "Laut Artikel (2019)" in text
-    assert "Update 2023 (eine Quelle, nicht offiziell): Mit kostenlosem Konto sind es" in text
+    assert "Update, Stand 2025 (eine Quelle): Kostenlos sind es laut Drittquellen" in text
+    assert "Update seit 2023 (gut belegt): " in text
     assert "Quelle: Artikel von Joachim Rumohr, 10.09.2019" in text
 
 
@@ -131,13 +133,46 @@ def test_platform_alone_offers_candidates(service: AnswerService) -> None:
     answer = service.ask("linkedin")
     assert answer.outcome == "clarify"
     assert "Meinten Sie" in to_plain(answer.reply)
-    assert 2 <= len(answer.reply.buttons) <= 3
+    assert 2 <= len(answer.offers) <= 3
+    labels = [row[0].label for row in answer.reply.buttons]
+    assert labels == [s.entry.de.title for s in answer.offers] + ["Nichts davon"]
 
 
-def test_emoji_only_asks_for_text(service: AnswerService) -> None:
+def test_decline_offers_the_closest_entries_when_there_are_any(service: AnswerService) -> None:
+    answer = service.ask("Kann man so einfach einen Kontakt auf XING löschen?")
+    assert answer.outcome == "decline"
+    assert answer.offers, "a near miss is one tap away"
+    offered = [row[0].label for row in answer.reply.buttons[: len(answer.offers)]]
+    assert offered == [s.entry.de.title for s in answer.offers]
+    assert answer.offers[0].score >= service.policy.offer
+
+
+@pytest.mark.parametrize(
+    "message", ["Hilfe", "Kannst du mir helfen?", "Hallo, ich hab ne Frage", "?", "help me"]
+)
+def test_messages_that_are_not_questions_get_a_way_in(service: AnswerService, message: str) -> None:
+    answer = service.ask(message)
+    assert answer.outcome in {"smalltalk", "decline"}
+    text = to_plain(answer.reply)
+    assert "Worum geht es" in text or "What is it about" in text
+    assert "als Text" not in text
+    assert answer.reply.buttons
+
+
+def test_first_screen_is_short_and_more_edits_in_place(service: AnswerService) -> None:
+    entries = [e for e in service.kb.entries if e.de.more or e.de.tip]
+    assert entries, "some entries have details behind the button"
+    short = service.entries_reply("de", entries[:1])
+    assert short.buttons[0][0].label == "Mehr dazu"
+    full = service.entries_reply("de", entries[:1], full=True)
+    assert full.edit and len(to_plain(full)) > len(to_plain(short))
+    assert all(row[0].label != "Mehr dazu" for row in full.buttons)
+
+
+def test_emoji_only_asks_what_it_is_about(service: AnswerService) -> None:
     answer = service.ask("🙈🙉🙊")
     assert answer.outcome == "decline"
-    assert "als Text" in to_plain(answer.reply)
+    assert "Worum geht es" in to_plain(answer.reply)
 
 
 def test_overlong_question_is_read_in_part_and_says_so(service: AnswerService) -> None:
@@ -170,7 +205,10 @@ def test_decide_declines_below_the_threshold(kb: KnowledgeBase) -> None:
     assert entry is not None
     query = Query("x", {"x": 1.0}, frozenset(), "de")
     policy = Policy()
-    assert decide([Scored(entry, policy.clarify - 0.1)], query, policy) == ("decline", [])
+    low = Scored(entry, policy.clarify - 0.1)
+    assert decide([low], query, policy) == ("decline", [low]), "offered, not answered"
+    far = Scored(entry, policy.offer - 0.1)
+    assert decide([far], query, policy) == ("decline", [])
 
 
 @pytest.mark.parametrize(
@@ -204,3 +242,26 @@ def test_remembered_word_analyses_give_the_same_answers(
     analyzer.forget_words()
     assert [_ask(service, q) for q in reversed(questions)] == fresh[::-1]
     assert len(analyzer._analysed) <= 3
+
+
+async def test_compare_words_use_the_question_matcher(coach: Coach) -> None:
+    for words, title in [
+        ("wie antworte ich", "Auf Anfragen reagieren"),
+        ("kosten", "Text zur Anfrage"),
+        ("spamschutz vergleich", "Schutz vor Spam und Fake-Profilen"),
+    ]:
+        reply = await coach.command(UserRef(7, "de"), "compare", words)
+        assert reply_text(reply).startswith(f"XING vs. LinkedIn: {title}"), words
+    reply = await coach.command(UserRef(7, "de"), "compare", "Aktienkurs morgen")
+    assert "keinen Vergleich" in reply_text(reply)
+
+
+async def test_chosen_language_wins_for_short_messages(coach: Coach) -> None:
+    user = UserRef(7, "de")
+    await coach.set_language(user, "en")
+    short = reply_text(await coach.question(user, "Sales Navigator?"))
+    assert "topic" in short and "Thema" not in short
+    german = await coach.question(
+        user, "Wie lang darf die Notiz bei LinkedIn sein, wenn ich kostenlos bin?"
+    )
+    assert "Zeichen" in reply_text(german), "a longer message keeps its own language"

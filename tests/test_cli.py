@@ -38,7 +38,8 @@ def test_ask_json_contract_for_an_answer() -> None:
     result = _run("ask", "--json", "Wie lang darf die LinkedIn-Notiz sein?")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert set(data) == {"q", "lang", "outcome", "answer", "match", "alternatives"}
+    assert set(data) == {"q", "lang", "outcome", "answer", "match", "alternatives", "offers"}
+    assert data["offers"] == []
     assert data["q"] == "Wie lang darf die LinkedIn-Notiz sein?"
     assert (data["lang"], data["outcome"]) == ("de", "answer")
     assert data["match"]["id"] == "li-note" and 0 < data["match"]["score"] <= 100
@@ -58,6 +59,15 @@ def test_ask_reads_one_question_per_line_and_answers_one_line_each() -> None:
         ("smalltalk", "de"),
     ]
     assert rows[0]["match"] is None
+
+
+def test_ask_json_lists_what_a_clarify_offers() -> None:
+    result = _run("ask", "--json", "linkedin")
+    data = json.loads(result.stdout)
+    assert data["outcome"] == "clarify" and data["offers"]
+    for offer in data["offers"]:
+        assert set(offer) == {"id", "title", "answer"}
+        assert offer["answer"].startswith(offer["title"])
 
 
 def test_ask_lang_option_forces_the_language() -> None:
@@ -105,7 +115,8 @@ def test_malformed_configuration_fails_fast_without_echoing_the_token() -> None:
 def test_kb_check_passes_and_reports_counts() -> None:
     result = _run("kb", "check")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Knowledge base OK" in result.stdout and "No near-duplicate" in result.stdout
+    assert "Knowledge base OK" in result.stdout
+    assert "No copied runs from the article, no near-duplicate phrasings." in result.stdout
 
 
 @pytest.mark.skipif(not EVAL_FILE.exists(), reason="shared eval set not present")

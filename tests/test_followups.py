@@ -35,9 +35,11 @@ def test_bad_durations_are_refused(text: str) -> None:
 
 def test_durations_read_naturally() -> None:
     assert format_duration(timedelta(days=3), "de") == "3 Tagen"
-    assert format_duration(timedelta(days=7), "de") == "1 Woche"
+    assert format_duration(timedelta(days=7), "de") == "einer Woche"
+    assert format_duration(timedelta(days=1), "de") == "einem Tag"
+    assert format_duration(timedelta(days=14), "en") == "2 weeks"
     assert format_duration(timedelta(days=3), "de", dative=False) == "3 Tage"
-    assert format_duration(timedelta(hours=1), "en") == "1 hour"
+    assert format_duration(timedelta(hours=1), "en") == "an hour"
     assert format_every(timedelta(days=7), "de") == "jede Woche"
     assert format_every(timedelta(days=3), "de") == "alle 3 Tage"
     assert format_every(timedelta(days=14), "en") == "every 2 weeks"

@@ -61,7 +61,7 @@ def _buttons(reply: Reply) -> dict[str, Action]:
 async def test_logging_confirms_and_schedules(coach: Coach, repo: Repository) -> None:
     reply = await coach.command(ERIKA, "request", "linkedin Erika Mustermann | Messe")
     assert "Notiert: LinkedIn-Einladung an Erika Mustermann." in reply_text(reply)
-    assert "in 1 Woche" in reply_text(reply)
+    assert "in einer Woche" in reply_text(reply)
     (follow_up,) = await repo.open_follow_ups(7)
     assert follow_up.note == "Messe" and follow_up.nudges_sent == 0
     assert [e.event for e in await repo.history(follow_up.id)] == ["created"]
@@ -90,11 +90,9 @@ async def test_nudges_come_after_delay_repeat_at_most_three_times_then_expire(
     assert (await sweeper.sweep()).sent == 0, "never twice for one due time"
     first = sender.texts()[0]
     assert "Erinnerung: LinkedIn-Einladung an Erika Mustermann" in first
-    assert "seit 1 Woche offen" in first
+    assert "seit einer Woche offen" in first
     labels = _buttons(sender.sent[0][1])
-    assert {"Angenommen", "Abgelehnt/ignoriert", "Zurückgezogen", "Später", "Löschen"} <= set(
-        labels
-    )
+    assert {"Angenommen", "Ignoriert", "Zurückgezogen", "Später", "Löschen"} <= set(labels)
     clock.advance(days=7)
     await sweeper.sweep()
     assert "zurückzuziehen" not in sender.texts()[1]
@@ -140,7 +138,7 @@ async def test_accepting_stops_nudges(
     (follow_up,) = [f for f in await coach.repo.open_follow_ups(7)] or [None]
     assert follow_up is None
     again = await coach.press(ERIKA, accept)
-    assert again.notice is not None and "schon erledigt" in again.notice
+    assert again.notice is not None and "nicht mehr offen (Status: angenommen)" in again.notice
 
 
 async def test_snooze_moves_only_the_next_nudge(
@@ -152,7 +150,7 @@ async def test_snooze_moves_only_the_next_nudge(
     later = _buttons(sender.sent[0][1])["Später"]
     clock.advance(days=1)
     reply = await coach.press(ERIKA, later)
-    assert "in 1 Woche wieder an Erika" in reply_text(reply)
+    assert "in einer Woche wieder an Erika" in reply_text(reply)
     (follow_up,) = await coach.repo.open_follow_ups(7)
     assert follow_up.state == "pending" and follow_up.nudges_sent == 1
     clock.advance(days=6, hours=23)
@@ -271,7 +269,7 @@ async def test_nudges_off_and_own_delays_in_settings(
     coach: Coach, sweeper: NudgeSweeper, clock: FakeClock
 ) -> None:
     settings = await coach.command(ERIKA, "settings")
-    assert "Erinnerungen: an; die erste nach 1 Woche, danach jede Woche" in reply_text(settings)
+    assert "Erinnerungen: an; die erste nach einer Woche, danach jede Woche" in reply_text(settings)
     changed = await coach.press(ERIKA, _buttons(settings)["Erste nach 3 Tagen"])
     assert "die erste nach 3 Tagen" in reply_text(changed) and changed.edit
     log = await coach.command(ERIKA, "request", "linkedin Erika")

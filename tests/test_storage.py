@@ -70,7 +70,8 @@ async def test_stats_count_today_week_and_unanswered(repo: Repository) -> None:
         await repo.log_question(5, text, "de", outcome, None, None, moment)  # type: ignore[arg-type]
     stats = await repo.stats(now, now.replace(hour=0, minute=0))
     assert (stats.users, stats.questions_today, stats.questions_week) == (1, 2, 3)
-    assert [n for _, n in stats.per_day] == [0, 0, 0, 1, 0, 0, 2]
-    assert stats.per_day[-1][0] == now.date().isoformat()
+    assert [d.total for d in stats.per_day] == [0, 0, 0, 1, 0, 0, 2]
+    assert [(d.answered, d.declined) for d in stats.per_day[-1:]] == [(1, 1)]
+    assert stats.per_day[-1].day == now.date().isoformat()
     assert stats.unanswered == [("aktien?", 2)]
     assert stats.decline_rate_week is not None and round(stats.decline_rate_week, 2) == 0.67

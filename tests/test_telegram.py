@@ -82,7 +82,7 @@ async def test_compare_shows_both_platforms_and_ends_with_the_verdict(
     text = request_fake.texts()[0]
     assert "<b>XING</b>" in text and "<b>LinkedIn</b>" in text
     assert text.index("XING</b>") < text.index("LinkedIn</b>")
-    assert text.rstrip().endswith("</i>") and "Fazit: Vorteil LinkedIn" in text
+    assert text.rstrip().endswith("</i>") and "Fazit: Laut Artikel geht ein Text" in text
 
 
 async def test_compare_menu_button_opens_the_topic(
@@ -114,7 +114,7 @@ async def test_clarify_offers_candidates_as_buttons(
     call = request_fake.sent()[0]
     assert "Meinten Sie" in call.params["text"]
     buttons = [b for row in _markup(call.params) for b in row]
-    assert 2 <= len(buttons) <= 3
+    assert 3 <= len(buttons) <= 4 and buttons[-1]["text"] == "Nichts davon"
     await _send(app, updates.press(buttons[0]["callback_data"]))
     assert buttons[0]["text"] in request_fake.texts()[-1]
 
@@ -124,9 +124,43 @@ async def test_decline_offers_topics(
 ) -> None:
     await _send(app, updates.message("Wo kann ich Aktien kaufen?"))
     call = request_fake.sent()[0]
-    assert "nichts Verlässliches" in call.params["text"]
+    assert "keine verlässliche Antwort" in call.params["text"]
     await _send(app, updates.press(_markup(call.params)[0][0]["callback_data"]))
     assert "Zu diesen Themen" in request_fake.texts()[-1]
+
+
+async def test_nothing_fitted_and_tapped_offers_are_recorded(
+    app: App, updates: UpdateFactory, request_fake: OfflineRequest, repo: Repository
+) -> None:
+    await _send(app, updates.message("linkedin"))
+    buttons = [row[0] for row in _markup(request_fake.sent()[0].params)]
+    await _send(app, updates.press(buttons[-1]["callback_data"]))
+    assert "nichts gepasst" in request_fake.texts()[-1]
+    await _send(app, updates.message("xing"))
+    offer = _markup(request_fake.sent()[-1].params)[0][0]
+    await _send(app, updates.press(offer["callback_data"]))
+    assert offer["text"] in request_fake.texts()[-1]
+    log = (await repo.export_user(7))["question_log"]
+    assert isinstance(log, list)
+    entry_id = offer["callback_data"].split("|")[-1]
+    assert [(row["text"], row["feedback"]) for row in log] == [
+        ("linkedin", "none"),
+        ("xing", entry_id),
+    ]
+
+
+async def test_more_button_edits_the_answer_in_place(
+    app: App, updates: UpdateFactory, request_fake: OfflineRequest, service: AnswerService
+) -> None:
+    entry = next(e for e in service.kb.entries if e.de.more)
+    await _send(app, updates.press(encode_action(Action(ActionKind.ENTRY, entry.id))))
+    first = request_fake.sent()[-1]
+    more = _markup(first.params)[0][0]
+    assert more["text"] == "Mehr dazu"
+    await _send(app, updates.press(more["callback_data"]))
+    edit = request_fake.sent("editMessageText")[-1]
+    assert len(edit.params["text"]) > len(first.params["text"])
+    assert all(row[0]["text"] != "Mehr dazu" for row in _markup(edit.params))
 
 
 async def test_question_language_beats_client_language(
@@ -188,11 +222,14 @@ async def test_unknown_checklist_item_is_answered_politely(
 async def test_admin_stats(app: App, updates: UpdateFactory, request_fake: OfflineRequest) -> None:
     await _send(app, updates.message("Wo kann ich Aktien kaufen?", user_id=8))
     await _send(app, updates.message("Wie lang darf die LinkedIn-Notiz sein?", user_id=9))
+    await _send(app, updates.message("linkedin", user_id=9))
     await _send(app, updates.message("/stats", user_id=42))
     text = request_fake.texts()[-1]
-    assert "Nutzer: 3" in text and "Fragen heute: 2" in text
-    assert "Pro Tag: 21.11. 0 · " in text and " · 27.11. 2" in text
-    assert "Ablehnungsquote (7 Tage): 50 %" in text and "1× wo kann ich aktien kaufen?" in text
+    assert "Nutzer: 3" in text and "Fragen heute: 3" in text
+    assert "21.11. 0 Fragen: – · – · –" in text
+    assert "27.11. 3 Fragen: 33 % · 33 % · 33 %" in text
+    assert "Ablehnungsquote (7 Tage): 33 %" in text and "1× wo kann ich aktien kaufen?" in text
+    assert "1× linkedin" in text, "clarified questions count as unanswered too"
 
 
 @pytest.mark.parametrize(
