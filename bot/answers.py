@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from bot.classifier import Guess, IntentModel
 from bot.knowledge import Entry, KnowledgeBase, Lang, Update
 from bot.matcher import PLATFORMS, Matcher, Query, Ranking, Scored, SmalltalkDetector, Weights
 from bot.reply import Action, ActionKind, Block, Button, Reply
@@ -30,12 +31,22 @@ class Policy:
     answer: float = 42.0
     clarify: float = 42.0
     offer: float = 20.0
-    margin: float = 4.0  # a runner-up closer than this makes the answer ambiguous
+    margin: float = 2.0  # a runner-up closer than this makes the answer ambiguous
     twin_margin: float = 12.0  # twins this close are answered together if no platform is named
     part_factor: float = 0.9  # a sentence of a longer message scores this share of its own
-    # An out-of-scope topic this close to (or above) the best entry means "not covered".
+    # An out-of-scope topic scoring more than this above the best entry means "not covered".
     scope_margin: float = 0.0
     max_offers: int = 3
+    # The second opinion (bot/classifier.py): an unsure top entry at or above `agreed` is
+    # answered when the classifier names it with at least `agreed_probability`; an answer is
+    # withdrawn when the classifier puts "out of scope" at `out_of_scope_probability` or more.
+    agreed: float = 30.0
+    agreed_probability: float = 0.7
+    out_of_scope_probability: float = 0.5
+    # ... and a runner-up within `switch_margin` of the top is answered instead when the
+    # classifier names it with at least `switch_probability`.
+    switch_probability: float = 0.9
+    switch_margin: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -60,7 +71,7 @@ def decide(
     if (
         not ranked
         or ranked[0].score < policy.clarify
-        or outside >= ranked[0].score - policy.scope_margin
+        or outside > ranked[0].score + policy.scope_margin
     ):
         return "decline", [s for s in ranked[: policy.max_offers] if s.score >= policy.offer]
     if set(query.terms) <= set(PLATFORMS):
@@ -87,6 +98,45 @@ def decide(
     return "clarify", offers
 
 
+def second_opinion(
+    outcome: Outcome,
+    shown: list[Scored],
+    ranked: Sequence[Scored],
+    query: Query,
+    outside: float,
+    guess: Guess | None,
+    policy: Policy,
+) -> tuple[Outcome, list[Scored]]:
+    """The outcome after the classifier's view: confirm an unsure match, prefer the close
+    runner-up it is sure of, or veto an answer it holds out of scope."""
+    if guess is None or not ranked or set(query.terms) <= set(PLATFORMS):
+        return outcome, shown
+    top = ranked[0]
+    if outcome == "answer":
+        if guess.out_of_scope >= policy.out_of_scope_probability:
+            return "decline", [s for s in ranked[: policy.max_offers] if s.score >= policy.offer]
+        if (
+            len(shown) == 1
+            and guess.label != top.entry.id
+            and guess.probability >= policy.switch_probability
+        ):
+            for other in ranked[1:3]:
+                if (
+                    other.entry.id == guess.label
+                    and other.score >= top.score - policy.switch_margin
+                ):
+                    return "answer", [other]
+        return outcome, shown
+    if (
+        top.score >= policy.agreed
+        and outside <= top.score
+        and guess.label == top.entry.id
+        and guess.probability >= policy.agreed_probability
+    ):
+        return "answer", [top]
+    return outcome, shown
+
+
 def _twin_of(top: Scored, ranked: Sequence[Scored], query: Query, policy: Policy) -> Scored | None:
     if query.platforms or top.entry.twin is None:
         return None
@@ -110,6 +160,7 @@ class AnswerService:
         self.kb = kb
         self.policy = policy or Policy()
         self.matcher = Matcher(kb.entries, kb.lexicon, weights, kb.out_of_scope)
+        self.intents = IntentModel.from_knowledge(kb, self.matcher.analyzer)
         self.smalltalk = SmalltalkDetector(kb.ui.smalltalk)
         # Replies are immutable and depend only on language and entries: build each once.
         self._entry_replies: dict[tuple[Lang, tuple[str, ...], bool], Reply] = {}
@@ -121,6 +172,15 @@ class AnswerService:
         lang = lang or query.lang or fallback
         ranked = ranking.entries
         outcome, shown = decide(ranked, query, self.policy, ranking.out_of_scope)
+        outcome, shown = second_opinion(
+            outcome,
+            shown,
+            ranked,
+            query,
+            ranking.out_of_scope,
+            self.guess(text, ranked),
+            self.policy,
+        )
         # "Wer bist du?" as a whole is small talk even if its words happen to match an entry;
         # "Hallo, wie lang darf die Notiz sein?" is a question with a greeting in front.
         whole = self.smalltalk.detect_whole(text)
@@ -144,6 +204,10 @@ class AnswerService:
         match = shown[0] if outcome == "answer" else None
         alternatives = tuple(s for s in ranked[:3] if match is None or s is not match)
         return Answer(question, lang, outcome, reply, match, alternatives, offers)
+
+    def guess(self, text: str, ranked: Sequence[Scored]) -> Guess | None:
+        """The classifier's view of `text`, among the ranked entries and "out of scope"."""
+        return self.intents.guess(text, (s.entry.id for s in ranked))
 
     def rank(self, text: str) -> tuple[Query, Ranking]:
         """The whole message's query, and the ranking of the message or of its best part.

@@ -9,7 +9,14 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from bot.answers import MAX_QUESTION_CHARS, Answer, AnswerService, Policy, decide
+from bot.answers import (
+    MAX_QUESTION_CHARS,
+    Answer,
+    AnswerService,
+    Policy,
+    decide,
+    second_opinion,
+)
 from bot.knowledge import KnowledgeError, Lang
 from bot.render import to_plain
 from bot.text import fold
@@ -188,8 +195,10 @@ def sweep(
     """Accuracy, coverage and decline rate if the answer threshold were each of `thresholds`."""
     ranked = []
     for case in cases:
-        query, ranking = service.rank(case.q[:MAX_QUESTION_CHARS])
-        ranked.append((case, query, ranking, query.lang or "de"))
+        text = case.q[:MAX_QUESTION_CHARS]
+        query, ranking = service.rank(text)
+        guess = service.guess(text, ranking.entries)
+        ranked.append((case, query, ranking, guess, query.lang or "de"))
     rows = []
     on_topic = sum(case.on_topic for case in cases) or 1
     off_topic = (len(cases) - sum(case.on_topic for case in cases)) or 1
@@ -198,8 +207,11 @@ def sweep(
             service.policy, answer=threshold, clarify=min(service.policy.clarify, threshold)
         )
         answered = right = declined = 0
-        for case, query, ranking, lang in ranked:
+        for case, query, ranking, guess, lang in ranked:
             outcome, shown = decide(ranking.entries, query, policy, ranking.out_of_scope)
+            outcome, shown = second_opinion(
+                outcome, shown, ranking.entries, query, ranking.out_of_scope, guess, policy
+            )
             if not case.on_topic:
                 declined += outcome != "answer"
             elif outcome == "answer":

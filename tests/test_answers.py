@@ -185,7 +185,7 @@ def test_overlong_question_is_read_in_part_and_says_so(service: AnswerService) -
 def test_decide_clarifies_between_close_unrelated_entries(kb: KnowledgeBase) -> None:
     first, second = kb.entry("about"), kb.entry("li-search")
     assert first is not None and second is not None
-    ranked = [Scored(first, 70.0), Scored(second, 68.0)]
+    ranked = [Scored(first, 70.0), Scored(second, 69.0)]
     query = Query("x", {"x": 1.0}, frozenset(), "de")
     outcome, shown = decide(ranked, query, Policy())
     assert outcome == "clarify"

@@ -60,7 +60,12 @@ def test_copy_of_the_knowledge_base_loads(kb_copy: Path) -> None:
 
 
 def test_too_few_phrasings_names_file_entry_and_field(kb_copy: Path) -> None:
-    _edit(kb_copy / "entries.toml", """  "xing ablehnen unbemerkt",\n""", "")
+    path = kb_copy / "entries.toml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("[entry.de]", text.index('id = "xing-decline-hidden"'))
+    phrasings = text.index("phrasings = [", start)
+    end = text.index("\n]", phrasings)
+    path.write_text(text[:phrasings] + 'phrasings = ["nur eine"' + text[end:], encoding="utf-8")
     with pytest.raises(
         KnowledgeError,
         match=r"entries\.toml: entry 'xing-decline-hidden': de\.phrasings: .*at least 6",
