@@ -112,28 +112,22 @@ def second_opinion(
     if guess is None or not ranked or set(query.terms) <= set(PLATFORMS):
         return outcome, shown
     top = ranked[0]
+    pick = next((s for s in ranked[:3] if s.entry.id == guess.label), None)
+    sure_of_close_one = (
+        pick is not None
+        and guess.probability >= policy.switch_probability
+        and pick.score >= top.score - policy.switch_margin
+    )
     if outcome == "answer":
         if guess.out_of_scope >= policy.out_of_scope_probability:
             return "decline", [s for s in ranked[: policy.max_offers] if s.score >= policy.offer]
-        if (
-            len(shown) == 1
-            and guess.label != top.entry.id
-            and guess.probability >= policy.switch_probability
-        ):
-            for other in ranked[1:3]:
-                if (
-                    other.entry.id == guess.label
-                    and other.score >= top.score - policy.switch_margin
-                ):
-                    return "answer", [other]
+        if sure_of_close_one and pick not in shown:
+            return "answer", [pick]  # type: ignore[list-item]
         return outcome, shown
-    if (
-        top.score >= policy.agreed
-        and outside <= top.score
-        and guess.label == top.entry.id
-        and guess.probability >= policy.agreed_probability
-    ):
-        return "answer", [top]
+    if pick is None or pick.score < policy.agreed or outside > top.score:
+        return outcome, shown
+    if (pick is top and guess.probability >= policy.agreed_probability) or sure_of_close_one:
+        return "answer", [pick]
     return outcome, shown
 
 

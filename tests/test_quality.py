@@ -1,4 +1,10 @@
-"""Answer quality gates on our own dev sets (written to probe, not tuned per question)."""
+"""Answer quality gates on our own dev sets: floors against regressions at today's level.
+
+The sets were written to probe, most of them by helpers who never saw `knowledge/`; each
+was measured once before anything was tuned for it (the README lists those fresh figures,
+the honest estimate for unseen questions). Later figures flatter, so these floors are
+regression guards, not quality claims.
+"""
 
 from __future__ import annotations
 
@@ -13,32 +19,30 @@ DATA = Path(__file__).parent / "data"
 
 
 @pytest.mark.parametrize(
-    "name",
-    ["dev_questions.jsonl", "dev2_questions.jsonl", "dev3_questions.jsonl", "dev4_questions.jsonl"],
-)
-def test_dev_sets_stay_above_the_bar(service: AnswerService, name: str) -> None:
-    report = evaluate(service, load_cases(DATA / name))
-    misses = [(m.q, m.outcome, m.matched) for m in report.misses]
-    assert report.accuracy >= 0.90, misses
-    assert report.decline_rate >= 0.88, misses
-    assert report.language_correct >= report.language_labelled - 1
-
-
-@pytest.mark.parametrize(
-    ("name", "floor"),
+    ("name", "on_topic", "one_tap"),
     [
-        # mixed German and English: fresh 76.7 %, 83.3 % after general lexicon fixes
-        ("dev5_questions.jsonl", 0.80),
-        # long, chatty questions: fresh 60.0 %, 76.7 % now; the known weak spot (context
-        # words dilute the coverage of the right entry below the threshold)
-        ("dev6_questions.jsonl", 0.73),
-        # written after the fixes for dev4 to dev6, to check they carry over: fresh 80.0 %
-        ("dev7_questions.jsonl", 0.80),
+        ("dev_questions.jsonl", 0.93, 0.93),
+        ("dev2_questions.jsonl", 0.90, 0.93),
+        ("dev3_questions.jsonl", 0.88, 0.90),
+        ("dev4_questions.jsonl", 0.88, 0.90),
+        # mixed German and English: fresh 76.7 %
+        ("dev5_questions.jsonl", 0.85, 0.85),
+        # long, chatty questions: fresh 60.0 %
+        ("dev6_questions.jsonl", 0.85, 0.90),
+        # written after the fixes for dev4 to dev6: fresh 80.0 %
+        ("dev7_questions.jsonl", 0.85, 0.90),
+        # real web style, by a helper who never saw knowledge/: fresh 28.6 %
+        ("dev8_questions.jsonl", 0.75, 0.88),
+        # phone-typed by a sales person, same: fresh 68.6 %
+        ("dev9_questions.jsonl", 0.90, 0.95),
     ],
 )
-def test_the_hardest_sets_do_not_slip(service: AnswerService, name: str, floor: float) -> None:
-    """Floors against regressions at today's level, not quality claims."""
+def test_dev_sets_do_not_slip(
+    service: AnswerService, name: str, on_topic: float, one_tap: float
+) -> None:
     report = evaluate(service, load_cases(DATA / name))
     misses = [(m.q, m.outcome, m.matched) for m in report.misses]
-    assert report.accuracy >= floor, misses
-    assert report.decline_rate >= 0.88, misses
+    assert report.accuracy >= on_topic, misses
+    assert report.one_tap_rate >= one_tap, misses
+    assert report.decline_rate >= 0.85, misses
+    assert report.language_correct >= report.language_labelled - 1
