@@ -121,7 +121,9 @@ def second_opinion(
     if outcome == "answer":
         if guess.out_of_scope >= policy.out_of_scope_probability:
             return "decline", [s for s in ranked[: policy.max_offers] if s.score >= policy.offer]
-        if sure_of_close_one and pick not in shown:
+        # A near tie the matcher cannot break goes to the classifier's pick.
+        near_tie = pick is not None and pick.score >= top.score - policy.margin
+        if (sure_of_close_one or near_tie) and pick not in shown:
             return "answer", [pick]  # type: ignore[list-item]
         return outcome, shown
     if pick is None or pick.score < policy.agreed or outside > top.score:
