@@ -3,7 +3,7 @@
 The matcher scores how much of a question an entry explains; on real messages (a story
 first, slang, words the knowledge base never uses) the right entry often ranks first with
 a score too low to answer. This model is trained from the same phrasings (and the
-out-of-scope topics, pooled as one class) and judges the whole message at once, from its
+out-of-scope topics, each a class) and judges the whole message at once, from its
 matching terms (synonyms and typo correction included) and the letter groups of its words,
 which carry over to word forms and compounds nobody wrote down. Where both agree, the
 answer engine trusts the match; where this model is sure a message is out of scope, the
@@ -22,7 +22,7 @@ from bot.knowledge import LANGS, KnowledgeBase
 from bot.matcher import UNKNOWN, Analyzer
 from bot.text import fold
 
-OUT_OF_SCOPE = "out-of-scope"
+OUT_OF_SCOPE = "out-of-scope:"  # + topic id: each out-of-scope topic is a class of its own
 _GRAMS = (3, 4)  # letter groups within a word, "<" and ">" marking its ends
 
 
@@ -69,10 +69,11 @@ class IntentModel:
             for label in self.labels
         }
         self._known = vocabulary
+        self._scopes = [label for label in self.labels if label.startswith(OUT_OF_SCOPE)]
 
     @classmethod
     def from_knowledge(cls, kb: KnowledgeBase, analyzer: Analyzer) -> IntentModel:
-        """Trained on every entry's title and phrasings and the out-of-scope topics."""
+        """Trained on every entry's title and phrasings and each out-of-scope topic."""
         examples: list[tuple[str, str]] = []
         for entry in kb.entries:
             for lang in LANGS:
@@ -80,7 +81,7 @@ class IntentModel:
                 examples += [(entry.id, p) for p in (text.title, *text.phrasings)]
         for topic in kb.out_of_scope:
             for lang in LANGS:
-                examples += [(OUT_OF_SCOPE, p) for p in topic.phrasings(lang)]
+                examples += [(OUT_OF_SCOPE + topic.id, p) for p in topic.phrasings(lang)]
         return cls(examples, analyzer)
 
     def _features(self, text: str, *, correct: bool = True) -> Counter[str]:
@@ -103,7 +104,7 @@ class IntentModel:
         the top is no answer anyway.
         """
         features = {f: n for f, n in self._features(text).items() if f in self._known}
-        labels = {label for label in (*candidates, OUT_OF_SCOPE) if label in self._gain}
+        labels = {label for label in (*candidates, *self._scopes) if label in self._gain}
         if not features or not labels:
             return None
         seen = sum(features.values())
@@ -119,4 +120,5 @@ class IntentModel:
         weights = {label: math.exp((score - top) * scale) for label, score in scores.items()}
         total = sum(weights.values())
         label = max(weights, key=weights.__getitem__)
-        return Guess(label, weights[label] / total, weights.get(OUT_OF_SCOPE, 0.0) / total)
+        outside = sum(weights.get(scope, 0.0) for scope in self._scopes)
+        return Guess(label, weights[label] / total, outside / total)

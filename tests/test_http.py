@@ -45,6 +45,20 @@ def test_conversation_survives_restart_and_flood_control(api: FakeBotAPI, tmp_pa
             lambda c: c.method == "editMessageText" and "1/9 erledigt" in text_of(c), after=mark
         )
 
+        # Unsure: candidates and "Nichts davon"; an answer's details edit it in place.
+        mark = api.mark()
+        api.say("linkedin")
+        unsure = api.wait_for(lambda c: "Meinten Sie" in text_of(c), after=mark)
+        mark = api.mark()
+        api.press(buttons_of(unsure)[-1]["callback_data"], message_id=1002)
+        api.wait_for(lambda c: "nichts gepasst" in text_of(c), after=mark)
+        mark = api.mark()
+        api.say("Soll ich beim Ablehnen auf XING einen Text mitschicken?")
+        answer = api.wait_for(lambda c: "Mehr dazu" in str(c.params), after=mark)
+        mark = api.mark()
+        api.press(buttons_of(answer)[0]["callback_data"], message_id=1003)
+        api.wait_for(lambda c: c.method == "editMessageText", after=mark)
+
         # Flood control: Telegram answers 429 with retry_after; the message still arrives.
         api.fail("sendMessage", 429, "Too Many Requests: retry after 1")
         mark = api.mark()
