@@ -41,11 +41,11 @@ class Policy:
     # answered when the classifier names it with at least `agreed_probability`; an answer is
     # withdrawn when the classifier puts "out of scope" at `out_of_scope_probability` or more.
     agreed: float = 30.0
-    agreed_probability: float = 0.7
+    agreed_probability: float = 0.85
     out_of_scope_probability: float = 0.3
     # ... and a runner-up within `switch_margin` of the top is answered instead when the
     # classifier names it with at least `switch_probability`.
-    switch_probability: float = 0.9
+    switch_probability: float = 0.85
     switch_margin: float = 10.0
 
 

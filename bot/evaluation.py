@@ -70,6 +70,7 @@ class Report:
     correct: int
     declined: int  # off-topic questions not answered (declined, clarified or small talk)
     one_tap: int  # on-topic questions answered right, or with the right entry offered
+    outcomes_off_topic: dict[str, int]  # how the off-topic questions were handled
     language_correct: int
     language_labelled: int
     misses: list[Miss]
@@ -100,6 +101,7 @@ class Report:
             f"On-topic accuracy:  {self.correct}/{self.on_topic} = {100 * self.accuracy:.1f} %",
             f"Off-topic not answered: {self.declined}/{self.off_topic} = "
             f"{100 * self.decline_rate:.1f} %",
+            "  (" + ", ".join(f"{k} {v}" for k, v in sorted(self.outcomes_off_topic.items())) + ")",
             f"Right answer within one tap: {self.one_tap}/{self.on_topic} = "
             f"{100 * self.one_tap_rate:.1f} %",
             f"Language detected:  {self.language_correct}/{self.language_labelled}",
@@ -151,6 +153,7 @@ def _offered_right(service: AnswerService, case: Case, answer: Answer) -> bool:
 def evaluate(service: AnswerService, cases: Sequence[Case]) -> Report:
     """Ask every question once (language detected as in real use) and score the results."""
     correct = declined = one_tap = language_correct = language_labelled = 0
+    outcomes_off_topic: dict[str, int] = {}
     misses = []
     for case in cases:
         answer = service.ask(case.q)
@@ -160,6 +163,7 @@ def evaluate(service: AnswerService, cases: Sequence[Case]) -> Report:
             one_tap += ok or _offered_right(service, case, answer)
         else:
             declined += ok
+            outcomes_off_topic[answer.outcome] = outcomes_off_topic.get(answer.outcome, 0) + 1
         if case.lang is not None:
             language_labelled += 1
             language_correct += answer.lang == case.lang
@@ -182,6 +186,7 @@ def evaluate(service: AnswerService, cases: Sequence[Case]) -> Report:
         correct=correct,
         declined=declined,
         one_tap=one_tap,
+        outcomes_off_topic=outcomes_off_topic,
         language_correct=language_correct,
         language_labelled=language_labelled,
         misses=misses,
