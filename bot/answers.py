@@ -25,7 +25,9 @@ class Policy:
 
     The ladder: at or above `answer` the best entry is answered; from `clarify` up, the
     bot asks "Meinten Sie ...?" with the best candidates; below, it declines and still
-    offers the candidates that reach `offer`, so a near miss is one tap away.
+    offers the candidates that reach `offer`, so a near miss is one tap away. The sweeps
+    found that a band between the two mostly catches off-topic questions, so by default
+    there is none: clarify comes from two close, unrelated candidates at the top.
     """
 
     answer: float = 42.0
@@ -73,7 +75,7 @@ def decide(
         or ranked[0].score < policy.clarify
         or outside > ranked[0].score + policy.scope_margin
     ):
-        return "decline", [s for s in ranked[: policy.max_offers] if s.score >= policy.offer]
+        return "decline", _offers(ranked, policy)
     if set(query.terms) <= set(PLATFORMS):
         # Just "XING?": no topic to answer, so offer the strongest ones for that platform.
         return "clarify", list(ranked[: policy.max_offers])
@@ -92,7 +94,7 @@ def decide(
             or top.entry.id in runner_up.entry.related
         ):
             return "answer", [top]
-    offers = [s for s in ranked[: policy.max_offers] if s.score >= policy.offer]
+    offers = _offers(ranked, policy)
     if len(offers) == 1 and top.score >= policy.answer:
         return "answer", offers
     return "clarify", offers
@@ -120,17 +122,22 @@ def second_opinion(
     )
     if outcome == "answer":
         if guess.out_of_scope >= policy.out_of_scope_probability:
-            return "decline", [s for s in ranked[: policy.max_offers] if s.score >= policy.offer]
+            return "decline", _offers(ranked, policy)
         # A near tie the matcher cannot break goes to the classifier's pick.
         near_tie = pick is not None and pick.score >= top.score - policy.margin
-        if (sure_of_close_one or near_tie) and pick not in shown:
-            return "answer", [pick]  # type: ignore[list-item]
+        if pick is not None and (sure_of_close_one or near_tie) and pick not in shown:
+            return "answer", [pick]
         return outcome, shown
     if pick is None or pick.score < policy.agreed or outside > top.score:
         return outcome, shown
     if (pick is top and guess.probability >= policy.agreed_probability) or sure_of_close_one:
         return "answer", [pick]
     return outcome, shown
+
+
+def _offers(ranked: Sequence[Scored], policy: Policy) -> list[Scored]:
+    """The candidates worth a button: the best few that reach the offer threshold."""
+    return [s for s in ranked[: policy.max_offers] if s.score >= policy.offer]
 
 
 def _twin_of(top: Scored, ranked: Sequence[Scored], query: Query, policy: Policy) -> Scored | None:
@@ -228,10 +235,16 @@ class AnswerService:
             candidate = self.matcher.rank_scoped(sub)
             if candidate.entries and candidate.entries[0].score * factor > best:
                 best = candidate.entries[0].score * factor
+                outside = round(candidate.out_of_scope * factor, 1)
+                # The whole message's out-of-scope fit still counts if it was the stronger.
+                if outside < ranking.out_of_scope:
+                    outside, outside_id = ranking.out_of_scope, ranking.out_of_scope_id
+                else:
+                    outside_id = candidate.out_of_scope_id
                 ranking = Ranking(
                     [Scored(s.entry, round(s.score * factor, 1)) for s in candidate.entries],
-                    max(ranking.out_of_scope, round(candidate.out_of_scope * factor, 1)),
-                    candidate.out_of_scope_id,
+                    outside,
+                    outside_id,
                 )
         return query, ranking
 
@@ -337,10 +350,6 @@ class AnswerService:
                 (Block(text),), self._offer_buttons(lang, offers) + self.main_buttons(lang)
             )
         return Reply((Block(ui.get(lang, "decline")),), self.main_buttons(lang))
-
-    def topic_titles(self, lang: Lang) -> list[str]:
-        """The broad topics, one line each (the compare topics span the whole article)."""
-        return [topic.text(lang).title for topic in self.kb.compare]
 
     def main_buttons(self, lang: Lang) -> tuple[tuple[Button, ...], ...]:
         ui = self.kb.ui
