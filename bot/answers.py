@@ -32,7 +32,7 @@ class Policy:
 
     answer: float = 42.0
     clarify: float = 42.0
-    offer: float = 20.0
+    offer: float = 15.0
     margin: float = 2.0  # a runner-up closer than this makes the answer ambiguous
     twin_margin: float = 12.0  # twins this close are answered together if no platform is named
     part_factor: float = 0.9  # a sentence of a longer message scores this share of its own

@@ -265,3 +265,15 @@ async def test_chosen_language_wins_for_short_messages(coach: Coach) -> None:
         user, "Wie lang darf die Notiz bei LinkedIn sein, wenn ich kostenlos bin?"
     )
     assert "Zeichen" in reply_text(german), "a longer message keeps its own language"
+
+
+@pytest.mark.parametrize(
+    "question", ["Wo hält Rumohr seinen Vortrag?", "When does the author give his keynote?"]
+)
+def test_the_keynote_is_found_and_dated_as_the_articles(
+    service: AnswerService, question: str
+) -> None:
+    answer = service.ask(question)
+    assert answer.outcome == "answer" and answer.match is not None
+    text = to_plain(answer.reply)
+    assert "B2B Nord" in text and "2019" in text
