@@ -15,6 +15,7 @@ from bot.reply import Action, ActionKind, Block, Button, Reply
 Outcome = Literal["answer", "clarify", "decline", "smalltalk"]
 # Questions are matched on their beginning only; nobody asks a question in 4000 characters.
 MAX_QUESTION_CHARS = 500
+RANKED = 5  # entries kept per ranking: enough for an answer, its twin and three offers
 # Sentence ends, line breaks, dashes and colons between a message's parts.
 _PARTS = re.compile(r"(?<=[.!?;])\s+|\n+|\s[–-]\s|:\s|\(|\)|\[\.\.\.\]")
 
@@ -217,36 +218,34 @@ class AnswerService:
 
         Real messages tell a story first and ask last ("Ich hab gestern 50 Anfragen
         verschickt. Jetzt will LinkedIn eine E-Mail-Adresse?"); the story's words dilute the
-        question's coverage, so each sentence is also ranked on its own (a little damped).
-        Platforms named anywhere in the message still count.
+        question's coverage, so each sentence is also ranked on its own (a little damped)
+        and every entry keeps its best score. Platforms named anywhere still count.
         """
         query = self.matcher.query(text)
-        ranking = self.matcher.rank_scoped(query)
-        best = ranking.entries[0].score if ranking.entries else 0.0
+        ranking = self.matcher.rank_scoped(query, RANKED)
         parts = [part for part in _PARTS.split(text) if part.strip()]
         if len(parts) < 2:
             return query, ranking
         factor = self.policy.part_factor
+        # Each entry keeps its best score, from the whole message or from one of its parts.
+        best = {s.entry.id: s for s in ranking.entries}
+        outside, outside_id = ranking.out_of_scope, ranking.out_of_scope_id
         for part in parts:
             sub = self.matcher.query(part)
             if len(sub.terms) < 2:
                 continue
             sub = replace(sub, platforms=sub.platforms | query.platforms)
-            candidate = self.matcher.rank_scoped(sub)
-            if candidate.entries and candidate.entries[0].score * factor > best:
-                best = candidate.entries[0].score * factor
+            candidate = self.matcher.rank_scoped(sub, RANKED)
+            for scored in candidate.entries:
+                score = round(scored.score * factor, 1)
+                known = best.get(scored.entry.id)
+                if known is None or score > known.score:
+                    best[scored.entry.id] = Scored(scored.entry, score)
+            if candidate.out_of_scope * factor > outside:
                 outside = round(candidate.out_of_scope * factor, 1)
-                # The whole message's out-of-scope fit still counts if it was the stronger.
-                if outside < ranking.out_of_scope:
-                    outside, outside_id = ranking.out_of_scope, ranking.out_of_scope_id
-                else:
-                    outside_id = candidate.out_of_scope_id
-                ranking = Ranking(
-                    [Scored(s.entry, round(s.score * factor, 1)) for s in candidate.entries],
-                    outside,
-                    outside_id,
-                )
-        return query, ranking
+                outside_id = candidate.out_of_scope_id
+        merged = sorted(best.values(), key=lambda s: (-s.score, s.entry.id))
+        return query, Ranking(merged[:RANKED], outside, outside_id)
 
     def entries_reply(self, lang: Lang, entries: Sequence[Entry], *, full: bool = False) -> Reply:
         """One entry, or twins side by side (XING first), with updates, source and follow-ups.
