@@ -8,7 +8,7 @@ matching terms (synonyms and typo correction included) and the letter groups of 
 which carry over to word forms and compounds nobody wrote down. Where both agree, the
 answer engine trusts the match; where this model is sure a message is out of scope, the
 engine declines. Trained in about 0.2 s from `knowledge/`, no dependency beyond the standard
-library; only the matcher's best candidates are scored, so a guess costs about 0.2 ms.
+library; only the matcher's best candidates are scored, from gains remembered per word.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from bot.text import fold
 
 OUT_OF_SCOPE = "out-of-scope:"  # + topic id: each out-of-scope topic is a class of its own
 _GRAMS = (3, 4)  # letter groups within a word, "<" and ">" marking its ends
+_MAX_WORDS = 50_000  # remembered word analyses
+_REMEMBER_UP_TO = 500  # labels up to which per-word gains are remembered
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,13 @@ class IntentModel:
             for label in self.labels
         }
         self._known = vocabulary
+        # Per word: how many known features it has and what they add to each label's score.
+        # Users reuse words, so a message costs a few lookups per word once they were seen.
+        self._words: dict[str, tuple[int, dict[str, float]]] = {}
+        self._seen_with: dict[str, list[tuple[str, float]]] = defaultdict(list)
+        for label, table in self._gain.items():
+            for feature, gain in table.items():
+                self._seen_with[feature].append((label, gain))
         self._scopes = [label for label in self.labels if label.startswith(OUT_OF_SCOPE)]
 
     @classmethod
@@ -96,6 +105,20 @@ class IntentModel:
                     features[marked[start : start + n]] += 1
         return features
 
+    def _word(self, word: str) -> tuple[int, dict[str, float]]:
+        """A folded word's known features, counted, and their gain per label."""
+        known = self._words.get(word)
+        if known is None:
+            if len(self._words) >= _MAX_WORDS:
+                self._words.clear()  # bounded; rebuilt from the words in use
+            features = {f: n for f, n in self._features(word).items() if f in self._known}
+            gains: dict[str, float] = defaultdict(float)
+            for feature, times in features.items():
+                for label, gain in self._seen_with[feature]:
+                    gains[label] += times * gain
+            known = self._words[word] = (sum(features.values()), dict(gains))
+        return known
+
     def guess(self, text: str, candidates: Iterable[str]) -> Guess | None:
         """The likeliest of `candidates` (and "out of scope") for `text`; None if unknown.
 
@@ -103,18 +126,31 @@ class IntentModel:
         however large the knowledge base grows, and an entry the matcher ranks nowhere near
         the top is no answer anyway.
         """
-        features = {f: n for f, n in self._features(text).items() if f in self._known}
         labels = {label for label in (*candidates, *self._scopes) if label in self._gain}
-        if not features or not labels:
+        if not labels:
             return None
-        seen = sum(features.values())
-        scores = {}
-        for label in labels:
-            gain = self._gain[label]
-            score = seen * self._unseen[label]
-            for feature, times in features.items():
-                score += times * gain.get(feature, 0.0)
-            scores[label] = score
+        scores: dict[str, float]
+        if len(self.labels) <= _REMEMBER_UP_TO:
+            words = [self._word(word) for word in fold(text).split()]
+            seen = sum(count for count, _ in words)
+            scores = {label: seen * self._unseen[label] for label in labels}
+            for _, gains in words:
+                for label in labels:
+                    scores[label] += gains.get(label, 0.0)
+        else:
+            # A word's gains over thousands of labels cost more to remember than to skip:
+            # score the few candidates directly.
+            features = {f: n for f, n in self._features(text).items() if f in self._known}
+            seen = sum(features.values())
+            scores = {}
+            for label in labels:
+                table = self._gain[label]
+                score = seen * self._unseen[label]
+                for feature, times in features.items():
+                    score += times * table.get(feature, 0.0)
+                scores[label] = score
+        if not seen:
+            return None
         scale = self.temperature / seen
         top = max(scores.values())
         weights = {label: math.exp((score - top) * scale) for label, score in scores.items()}
