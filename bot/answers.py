@@ -141,6 +141,16 @@ def _offers(ranked: Sequence[Scored], policy: Policy) -> list[Scored]:
     return [s for s in ranked[: policy.max_offers] if s.score >= policy.offer]
 
 
+def choose(
+    ranking: Ranking, query: Query, guess: Guess | None, policy: Policy
+) -> tuple[Outcome, list[Scored]]:
+    """The outcome of a ranking: the matcher's decision, then the classifier's view of it."""
+    outcome, shown = decide(ranking.entries, query, policy, ranking.out_of_scope)
+    return second_opinion(
+        outcome, shown, ranking.entries, query, ranking.out_of_scope, guess, policy
+    )
+
+
 def _twin_of(top: Scored, ranked: Sequence[Scored], query: Query, policy: Policy) -> Scored | None:
     if query.platforms or top.entry.twin is None:
         return None
@@ -175,16 +185,7 @@ class AnswerService:
         query, ranking = self.rank(text)
         lang = lang or query.lang or fallback
         ranked = ranking.entries
-        outcome, shown = decide(ranked, query, self.policy, ranking.out_of_scope)
-        outcome, shown = second_opinion(
-            outcome,
-            shown,
-            ranked,
-            query,
-            ranking.out_of_scope,
-            self.guess(text, ranked),
-            self.policy,
-        )
+        outcome, shown = choose(ranking, query, self.guess(text, ranked), self.policy)
         # "Wer bist du?" as a whole is small talk even if its words happen to match an entry;
         # "Hallo, wie lang darf die Notiz sein?" is a question with a greeting in front.
         whole = self.smalltalk.detect_whole(text)

@@ -9,14 +9,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from bot.answers import (
-    MAX_QUESTION_CHARS,
-    Answer,
-    AnswerService,
-    Policy,
-    decide,
-    second_opinion,
-)
+from bot.answers import MAX_QUESTION_CHARS, Answer, AnswerService, Policy, choose
 from bot.knowledge import KnowledgeError, Lang
 from bot.render import to_plain
 from bot.text import fold
@@ -213,10 +206,7 @@ def sweep(
         )
         answered = right = declined = 0
         for case, query, ranking, guess, lang in ranked:
-            outcome, shown = decide(ranking.entries, query, policy, ranking.out_of_scope)
-            outcome, shown = second_opinion(
-                outcome, shown, ranking.entries, query, ranking.out_of_scope, guess, policy
-            )
+            outcome, shown = choose(ranking, query, guess, policy)
             if not case.on_topic:
                 declined += outcome != "answer"
             elif outcome == "answer":

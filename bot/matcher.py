@@ -328,12 +328,8 @@ class Matcher:
         item.strong.update(entry.platforms)
         item.core.update(self.analyzer.terms(" ".join(entry.keywords), correct=False))
         item.core.difference_update(PLATFORMS)
-        for number, doc in enumerate(item.doc_terms):
-            for term in doc:
-                item.doc_postings.setdefault(term, []).append(number)
-        item.doc_texts = [" ".join(sorted(doc)) for doc in item.doc_terms]
         item.platforms = frozenset(entry.platforms)
-        return item
+        return self._link_docs(item)
 
     def _index_scope(self, topic: OutOfScopeTopic) -> _Indexed:
         item = _Indexed(None, topic.id)
@@ -346,6 +342,11 @@ class Matcher:
         # A topic beside the article is about either platform, and all its words define it.
         item.platforms = frozenset(PLATFORMS)
         item.core = set(item.strong) - set(PLATFORMS)
+        return self._link_docs(item)
+
+    @staticmethod
+    def _link_docs(item: _Indexed) -> _Indexed:
+        """Postings from each term to the docs that hold it, and each doc's text for rapidfuzz."""
         for number, doc in enumerate(item.doc_terms):
             for term in doc:
                 item.doc_postings.setdefault(term, []).append(number)
