@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.answers import AnswerService  # noqa: E402
+from bot.answering.service import AnswerService  # noqa: E402
 from bot.knowledge import Entry, KnowledgeBase, load  # noqa: E402
 
 QUESTIONS = ROOT.parent / "shared" / "eval" / "questions.jsonl"
@@ -102,8 +102,8 @@ def startup_s() -> float:
 # VmHWM, not ru_maxrss: a child's ru_maxrss starts at its parent's peak on Linux.
 _RESIDENT = """
 import sys
-import bot.telegram_app
-from bot.answers import AnswerService
+import bot.telegram.app
+from bot.answering.service import AnswerService
 from bot.knowledge import load
 service = AnswerService(load())
 for line in sys.stdin:

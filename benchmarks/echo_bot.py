@@ -1,6 +1,6 @@
 """A bare python-telegram-bot echo bot, configured like ours, as the throughput yardstick.
 
-With `--our-transport` it sends through bot/transport.py instead of PTB's default
+With `--our-transport` it sends through bot/telegram/transport.py instead of PTB's default
 HTTPXRequest: a reference that shows what our bot costs beyond the transport.
 """
 
@@ -29,7 +29,7 @@ def main() -> None:
         .rate_limiter(AIORateLimiter(overall_max_rate=rate, max_retries=3))
     )
     if "--our-transport" in sys.argv:
-        from bot.transport import JsonRequest
+        from bot.telegram.transport import JsonRequest
 
         builder = builder.request(JsonRequest()).get_updates_request(JsonRequest(pool_size=1))
     app = builder.build()

@@ -25,15 +25,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.storage import Repository  # noqa: E402
+from bot.storage import Storage  # noqa: E402
 from tests.bot_process import BotProcess  # noqa: E402
 from tests.fake_bot_api import FakeBotAPI  # noqa: E402
 from tests.offline import TOKEN  # noqa: E402
 
 
 async def _create(path: Path) -> None:
-    repo = await Repository.open(path)  # creates and migrates the schema
-    await repo.close()
+    store = await Storage.open(path)  # creates and migrates the schema
+    await store.close()
 
 
 def fill(path: Path, users: int, requests: int, due: int, now: int) -> None:
@@ -59,15 +59,15 @@ def fill(path: Path, users: int, requests: int, due: int, now: int) -> None:
 
 
 async def _claims(path: Path, rounds: int) -> list[float]:
-    repo = await Repository.open(path)
+    store = await Storage.open(path)
     now = datetime.now(UTC)
     timings = []
     for _ in range(rounds):
         start = time.perf_counter()
-        claimed = await repo.claim_due(now, 500)
+        claimed = await store.follow_ups.claim_due(now, 500)
         timings.append(1000 * (time.perf_counter() - start))
         assert len(claimed) == 500
-    await repo.close()
+    await store.close()
     return timings
 
 

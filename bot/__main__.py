@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from bot.answers import Answer, AnswerService
+from bot.answering.service import Answer, AnswerService
 from bot.config import ConfigError, Settings, load_settings
 from bot.knowledge import KnowledgeBase, KnowledgeError, load
 from bot.render import to_plain
@@ -90,7 +90,7 @@ def cmd_ask(
 
 
 def cmd_eval(service: AnswerService, path: Path, as_json: bool, out: TextIO) -> int:
-    from bot.evaluation import evaluate, load_cases, policy_summary
+    from bot.answering.evaluation import evaluate, load_cases, policy_summary
 
     report = evaluate(service, load_cases(path))
     if as_json:
@@ -102,7 +102,13 @@ def cmd_eval(service: AnswerService, path: Path, as_json: bool, out: TextIO) -> 
 
 
 def cmd_kb_check(kb: KnowledgeBase, service: AnswerService, out: TextIO) -> int:
-    from bot.kbcheck import RUN, copied_runs, load_fingerprint, near_duplicates, shown_texts
+    from bot.answering.kbcheck import (
+        RUN,
+        copied_runs,
+        load_fingerprint,
+        near_duplicates,
+        shown_texts,
+    )
 
     phrasings = sum(len(e.de.phrasings) + len(e.en.phrasings) for e in kb.entries)
     updates = sum(len(e.updates) for e in kb.entries)
@@ -136,10 +142,12 @@ def cmd_kb_check(kb: KnowledgeBase, service: AnswerService, out: TextIO) -> int:
 
 
 def cmd_kb_fingerprint(article: Path, out: TextIO) -> int:
-    from bot.kbcheck import FINGERPRINT, article_fingerprint
+    from bot.answering.kbcheck import FINGERPRINT, article_fingerprint
 
     hashes = article_fingerprint(article.read_text(encoding="utf-8"))
-    header = "# blake2b-64 of every run of six folded words of the article (bot/kbcheck.py)\n"
+    header = (
+        "# blake2b-64 of every run of six folded words of the article (bot/answering/kbcheck.py)\n"
+    )
     FINGERPRINT.write_text(header + "\n".join(hashes) + "\n", encoding="utf-8")
     out.write(f"{FINGERPRINT}: {len(hashes)} runs\n")
     return 0
@@ -148,27 +156,27 @@ def cmd_kb_fingerprint(article: Path, out: TextIO) -> int:
 async def cmd_review(settings: Settings, service: AnswerService, days: int, out: TextIO) -> int:
     from datetime import UTC, datetime, timedelta
 
-    from bot.review import format_groups, group_questions
-    from bot.storage import Repository
+    from bot.answering.review import format_groups, group_questions
+    from bot.storage import Storage
 
-    repo = await Repository.open(settings.db_path)
+    store = await Storage.open(settings.db_path)
     try:
         since = datetime.now(UTC) - timedelta(days=days)
-        questions = await repo.unanswered_questions(since)
+        questions = await store.questions.unanswered(since)
     finally:
-        await repo.close()
+        await store.close()
     out.write(format_groups(group_questions(service, questions)) + "\n")
     return 0
 
 
 async def _chat(settings: Settings, service: AnswerService) -> int:
     from bot.coach import Coach
-    from bot.storage import Repository
+    from bot.storage import Storage
     from bot.terminal import chat
 
-    repo = await Repository.open(settings.db_path)
+    store = await Storage.open(settings.db_path)
     try:
-        coach = Coach.from_settings(service, repo, settings)
+        coach = Coach.from_settings(service, store, settings)
         await chat(
             coach,
             sys.stdin,
@@ -178,7 +186,7 @@ async def _chat(settings: Settings, service: AnswerService) -> int:
             files=settings.db_path.parent,
         )
     finally:
-        await repo.close()
+        await store.close()
     return 0
 
 
@@ -196,18 +204,18 @@ def cmd_backup(settings: Settings, target: Path) -> int:
 
 
 async def _copy(source: Path, target: Path) -> None:
-    from bot.storage import Repository
+    from bot.storage import Storage
 
-    repo = await Repository.open(source)
+    store = await Storage.open(source)
     try:
-        await repo.backup(target)
+        await store.backup(target)
     finally:
-        await repo.close()
+        await store.close()
 
 
 def _health(settings: Settings) -> int:
     """Healthy if the reminder sweep wrote its heartbeat within three sweep intervals."""
-    from bot.telegram_app import heartbeat_path
+    from bot.telegram.app import heartbeat_path
 
     path = heartbeat_path(settings)
     try:
@@ -262,7 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if settings.token is None:
         print("error: BOT_TOKEN is required for `run` (or use `chat`)", file=sys.stderr)
         return 2
-    from bot.telegram_app import run
+    from bot.telegram.app import run
 
     return run(settings, service)
 

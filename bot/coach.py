@@ -3,28 +3,22 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from rapidfuzz import fuzz, process
 
-from bot.answers import AnswerService
+from bot.answering.service import AnswerService
 from bot.config import Settings
-from bot.followups import NudgePolicy
-from bot.knowledge import KnowledgeBase, Lang
+from bot.domain import Clock, Lang, User, language_for, utc_now
+from bot.followups.policy import NudgePolicy
+from bot.followups.tracker import RequestTracker
+from bot.knowledge import KnowledgeBase
 from bot.render import to_plain
 from bot.reply import Action, ActionKind, Block, Button, Document, Reply
-from bot.storage import Repository, User
+from bot.storage import Storage
 from bot.text import fold
-from bot.tracker import RequestTracker
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -69,7 +63,7 @@ class Coach:
     def __init__(
         self,
         answers: AnswerService,
-        repo: Repository,
+        store: Storage,
         *,
         default_language: Lang = "de",
         admin_ids: frozenset[int] = frozenset(),
@@ -80,14 +74,14 @@ class Coach:
     ) -> None:
         self.answers = answers
         self.kb: KnowledgeBase = answers.kb
-        self.repo = repo
+        self.store = store
         self.default_language = default_language
         self.admin_ids = admin_ids
         self.timezone = timezone or ZoneInfo("Europe/Berlin")
         self.clock = clock
         self.log_retention_days = log_retention_days
         self.tracker = RequestTracker(
-            answers.kb, repo, policy or NudgePolicy(timedelta(days=7), timedelta(days=7))
+            answers.kb, store, policy or NudgePolicy(timedelta(days=7), timedelta(days=7))
         )
         self._compare_choices = {
             topic.id: fold(" ".join([topic.de.title, topic.en.title, *topic.keywords]))
@@ -102,31 +96,26 @@ class Coach:
         """
         record: User | None
         if touch:
-            record = await self.repo.touch_user(user.id, user.language_code, self.clock())
+            record = await self.store.users.touch(user.id, user.language_code, self.clock())
         else:
-            record = await self.repo.user(user.id)
+            record = await self.store.users.get(user.id)
         return self.language_of(record, user.language_code)
 
     def language_of(self, record: User | None, language_code: str | None = None) -> Lang:
-        """The language for a user already read from the repository."""
-        if record is not None and record.language is not None:
-            return record.language
-        code = (record.language_code if record else None) or language_code
-        if code:
-            return "en" if code.lower().startswith("en") else "de"
-        return self.default_language
+        """The language for a user already read from the storage."""
+        return language_for(record, language_code, self.default_language)
 
     def _ui(self, lang: Lang, key: str, **values: object) -> str:
         return self.kb.ui.get(lang, key, **values)
 
     @classmethod
     def from_settings(
-        cls, answers: AnswerService, repo: Repository, settings: Settings, clock: Clock = utc_now
+        cls, answers: AnswerService, store: Storage, settings: Settings, clock: Clock = utc_now
     ) -> Coach:
         """The Coach as configured by the operator (both front doors use this)."""
         return cls(
             answers,
-            repo,
+            store,
             default_language=settings.default_language,
             admin_ids=settings.admin_ids,
             timezone=settings.zone,
@@ -198,7 +187,7 @@ class Coach:
         A language chosen in /settings wins for short messages ("ok", "Sales Navigator?"),
         whose detected language is a guess.
         """
-        record = await self.repo.touch_user(user.id, user.language_code, self.clock())
+        record = await self.store.users.touch(user.id, user.language_code, self.clock())
         lang = self.language_of(record, user.language_code)
         if self.tracker.awaiting_name(user.id, self.clock()):
             return await self.tracker.name_given(user.id, lang, text, self.clock())
@@ -206,7 +195,7 @@ class Coach:
         short = len(fold(text).split()) <= SHORT_MESSAGE_WORDS
         answer = self.answers.ask(text, lang=chosen if short else None, fallback=lang)
         match = answer.match
-        await self.repo.log_question(
+        await self.store.questions.log(
             user.id,
             text,
             answer.lang,
@@ -282,7 +271,7 @@ class Coach:
     async def checklist(self, user: UserRef, *, edit: bool = False) -> Reply:
         """The checklist with marks and N/M progress; each item is a toggle button."""
         lang = await self.language(user)
-        done = await self.repo.checklist_done(user.id)
+        done = await self.store.checklist.done(user.id)
         items = self.kb.checklist
         count = sum(item.id in done for item in items)
         blocks = [
@@ -310,8 +299,8 @@ class Coach:
         if self.kb.checklist_item(item_id) is None:
             reply = await self.checklist(user)
             return Reply(reply.blocks, reply.buttons, notice=self._ui(lang, "checklist_unknown"))
-        done = item_id in await self.repo.checklist_done(user.id)
-        await self.repo.set_checklist_item(user.id, item_id, not done, self.clock())
+        done = item_id in await self.store.checklist.done(user.id)
+        await self.store.checklist.mark(user.id, item_id, not done, self.clock())
         return await self.checklist(user, edit=True)
 
     async def export(self, user: UserRef) -> Reply:
@@ -320,7 +309,7 @@ class Coach:
         data = {
             "exported_at": self.clock().isoformat(),
             "timestamps": "seconds since 1970-01-01 UTC",
-            **await self.repo.export_user(user.id),
+            **await self.store.export_user(user.id),
         }
         content = json.dumps(data, ensure_ascii=False, indent=2).encode()
         document = Document(f"netzwerk-coach-{user.id}.json", content)
@@ -328,17 +317,17 @@ class Coach:
 
     async def forget(self, user: UserRef) -> None:
         """Erase every row about the user, and what the process remembers of them."""
-        await self.repo.delete_user(user.id)
+        await self.store.delete_user(user.id)
         self.tracker.forget(user.id)
 
     async def purge_old_questions(self) -> int:
         """Apply the question log retention; run daily."""
         before = self.clock() - timedelta(days=self.log_retention_days)
-        return await self.repo.purge_question_log(before)
+        return await self.store.questions.purge(before)
 
     async def settings(self, user: UserRef, *, edit: bool = False) -> Reply:
         lang = await self.language(user)
-        record = await self.repo.user(user.id)
+        record = await self.store.users.get(user.id)
         current = (
             self.kb.ui.get(record.language, "language_name")
             if record and record.language
@@ -357,8 +346,8 @@ class Coach:
 
     async def set_language(self, user: UserRef, choice: str) -> Reply:
         language: Lang | None = "de" if choice == "de" else "en" if choice == "en" else None
-        await self.repo.touch_user(user.id, user.language_code, self.clock())
-        await self.repo.set_language(user.id, language)
+        await self.store.users.touch(user.id, user.language_code, self.clock())
+        await self.store.users.set_language(user.id, language)
         lang = await self.language(user)
         if language is None:
             return Reply((Block(self._ui(lang, "settings_saved_auto")),), edit=True)
@@ -372,7 +361,7 @@ class Coach:
         now = self.clock()
         local = now.astimezone(self.timezone)
         midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-        stats = await self.repo.stats(now, midnight)
+        stats = await self.store.questions.stats(now, midnight)
         unanswered = "\n".join(f"{times}× {text[:80]}" for text, times in stats.unanswered)
         rate = stats.decline_rate_week
         text = self._ui(
@@ -413,10 +402,10 @@ class Coach:
             entry = self.kb.entry(action.arg)
             if entry is None:
                 return Reply((), notice=self._ui(lang, "stale_button"))
-            await self.repo.question_feedback(user.id, entry.id, self.clock() - FEEDBACK_WINDOW)
+            await self.store.questions.feedback(user.id, entry.id, self.clock() - FEEDBACK_WINDOW)
             return self.answers.entries_reply(lang, [entry])
         if kind is ActionKind.NONE:
-            await self.repo.question_feedback(user.id, "none", self.clock() - FEEDBACK_WINDOW)
+            await self.store.questions.feedback(user.id, "none", self.clock() - FEEDBACK_WINDOW)
             return Reply((Block(self._ui(lang, "none_noted")),), self.answers.main_buttons(lang))
         if kind is ActionKind.MORE:
             shown = [self.kb.entry(ref) for ref in action.arg.split(".")]

@@ -21,8 +21,8 @@ from pydantic import (
     model_validator,
 )
 
-from bot.followups import NudgePolicy, QuietHours, parse_duration
-from bot.knowledge import Lang
+from bot.domain import Lang
+from bot.followups.policy import NudgePolicy, QuietHours, parse_duration
 
 TELEGRAM_API = "https://api.telegram.org"
 # Variables for which an empty value means "off" rather than "use the default".

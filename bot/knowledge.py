@@ -17,9 +17,8 @@ from pydantic import (
     model_validator,
 )
 
-Lang = Literal["de", "en"]
-LANGS: tuple[Lang, ...] = ("de", "en")
-Platform = Literal["xing", "linkedin"]
+from bot.domain import Lang, Platform
+
 Confidence = Literal["H", "M", "L"]
 
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "knowledge"

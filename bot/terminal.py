@@ -7,8 +7,8 @@ from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from bot.coach import Coach, UserRef, canonical_command, reply_text
-from bot.followups import QuietHours
-from bot.nudges import Delivery, NudgeSweeper
+from bot.followups.policy import QuietHours
+from bot.followups.sweeper import Delivery, NudgeSweeper
 from bot.reply import Button, Reply
 
 LOCAL_USER = UserRef(id=0, language_code=None)
@@ -63,7 +63,12 @@ async def chat(
     out.flush()
     sender = TerminalSender(out)
     sweeper = NudgeSweeper(
-        coach, sender, quiet=quiet, zone=zone or coach.timezone, clock=coach.clock
+        coach.tracker,
+        sender,
+        default_language=coach.default_language,
+        quiet=quiet,
+        zone=zone or coach.timezone,
+        clock=coach.clock,
     )
     await sweeper.recover()
     buttons: list[Button] = []

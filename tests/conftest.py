@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from telegram.ext import Application
 
-from bot.answers import AnswerService
+from bot.answering.service import AnswerService
 from bot.coach import Coach
 from bot.config import load_settings
 from bot.knowledge import KnowledgeBase, load
-from bot.storage import Repository
-from bot.telegram_app import build_application, send_outgoing
-from bot.throttle import FloodGuard
+from bot.storage import Storage
+from bot.telegram.app import build_application, send_outgoing
+from bot.telegram.throttle import FloodGuard
 from tests.fake_bot_api import FakeBotAPI
 from tests.offline import TOKEN, OfflineRequest, UpdateFactory
 
@@ -58,15 +58,15 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def repo(db_path: Path) -> AsyncIterator[Repository]:
-    repository = await Repository.open(db_path)
-    yield repository
-    await repository.close()
+async def store(db_path: Path) -> AsyncIterator[Storage]:
+    opened = await Storage.open(db_path)
+    yield opened
+    await opened.close()
 
 
 @pytest.fixture
-def coach(service: AnswerService, repo: Repository, clock: FakeClock) -> Iterator[Coach]:
-    yield Coach(service, repo, admin_ids=frozenset({42}), clock=clock)
+def coach(service: AnswerService, store: Storage, clock: FakeClock) -> Iterator[Coach]:
+    yield Coach(service, store, admin_ids=frozenset({42}), clock=clock)
 
 
 @pytest.fixture
@@ -85,14 +85,14 @@ def request_fake() -> OfflineRequest:
 
 @pytest.fixture
 async def app(
-    service: AnswerService, repo: Repository, clock: FakeClock, request_fake: OfflineRequest
+    service: AnswerService, store: Storage, clock: FakeClock, request_fake: OfflineRequest
 ) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
     """The real application over the offline request, wired like post_init wires it."""
     settings = load_settings({"BOT_TOKEN": TOKEN, "BOT_ADMIN_IDS": "42"})
     application = build_application(settings, service, request=request_fake)
-    application.bot_data["coach"] = Coach(service, repo, admin_ids=frozenset({42}), clock=clock)
+    application.bot_data["coach"] = Coach(service, store, admin_ids=frozenset({42}), clock=clock)
     application.bot_data["flood_guard"] = FloodGuard(clock=clock)
-    application.bot_data["send_outgoing"] = partial(send_outgoing, application.bot, repo)
+    application.bot_data["send_outgoing"] = partial(send_outgoing, application.bot, store)
     async with application:
         yield application
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.answers import AnswerService, Policy, decide
+from bot.answering.matcher import Query, Scored
+from bot.answering.service import AnswerService, Policy, decide
 from bot.coach import Coach, UserRef, reply_text
 from bot.knowledge import KnowledgeBase
-from bot.matcher import Query, Scored
 from bot.render import to_plain
 
 
@@ -238,7 +238,7 @@ def test_remembered_word_analyses_give_the_same_answers(
     fresh = [_ask(service, q) for q in questions]
     assert [_ask(service, q) for q in questions] == fresh  # now from memory
     # The memory is bounded: when full it starts over, and answers stay the same.
-    monkeypatch.setattr("bot.matcher._MAX_ANALYSED", 3)
+    monkeypatch.setattr("bot.answering.matcher._MAX_ANALYSED", 3)
     analyzer.forget_words()
     assert [_ask(service, q) for q in reversed(questions)] == fresh[::-1]
     assert len(analyzer._analysed) <= 3

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-import bot.classifier
-from bot.answers import AnswerService
-from bot.classifier import OUT_OF_SCOPE
+import bot.answering.classifier
+from bot.answering.classifier import OUT_OF_SCOPE
+from bot.answering.service import AnswerService
 
 QUESTIONS = [
     "hab gestern 50 anfragen raus, jetzt will linkedin ne mail adresse??",
@@ -27,7 +27,7 @@ def test_remembered_word_gains_give_the_same_guess(
     service: AnswerService, question: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     remembered = _guess(service, question)
-    monkeypatch.setattr(bot.classifier, "_REMEMBER_UP_TO", 0)
+    monkeypatch.setattr(bot.answering.classifier, "_REMEMBER_UP_TO", 0)
     assert _guess(service, question) == remembered
 
 

@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 
 from bot.__main__ import cmd_kb_check
-from bot.answers import AnswerService
+from bot.answering.kbcheck import copied_runs, load_fingerprint, shown_texts
+from bot.answering.service import AnswerService
 from bot.coach import Coach
-from bot.kbcheck import copied_runs, load_fingerprint, shown_texts
-from bot.knowledge import DEFAULT_DIR, LANGS, KnowledgeBase, load
+from bot.domain import LANGS
+from bot.knowledge import DEFAULT_DIR, KnowledgeBase, load
 from bot.render import to_plain
 
 # Our copy of the updates file (shared/source/updates-since-2019.md): the only source of

@@ -7,14 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.followups import (
-    QuietHours,
-    RequestSyntaxError,
-    format_duration,
-    format_every,
-    parse_duration,
-    parse_request,
-)
+from bot.followups.policy import QuietHours, format_duration, format_every, parse_duration
+from bot.followups.requests import RequestSyntaxError, parse_request
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

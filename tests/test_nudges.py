@@ -7,13 +7,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.answers import AnswerService
+from bot.answering.service import AnswerService
 from bot.coach import Coach, UserRef, reply_text
-from bot.followups import NudgePolicy, QuietHours
-from bot.nudges import Delivery, NudgeSweeper
+from bot.followups.policy import NudgePolicy, QuietHours
+from bot.followups.sweeper import Delivery, NudgeSweeper
 from bot.render import to_plain
 from bot.reply import Action, ActionKind, Reply
-from bot.storage import Repository
+from bot.storage import Storage
 from tests.conftest import FakeClock
 
 ERIKA = UserRef(7, "de")
@@ -39,9 +39,9 @@ class RecordingSender:
 
 
 @pytest.fixture
-def coach(service: AnswerService, repo: Repository, clock: FakeClock) -> Coach:
+def coach(service: AnswerService, store: Storage, clock: FakeClock) -> Coach:
     policy = NudgePolicy(timedelta(days=7), timedelta(days=7))
-    return Coach(service, repo, policy=policy, clock=clock, timezone=UTC_ZONE)
+    return Coach(service, store, policy=policy, clock=clock, timezone=UTC_ZONE)
 
 
 @pytest.fixture
@@ -51,26 +51,28 @@ def sender() -> RecordingSender:
 
 @pytest.fixture
 def sweeper(coach: Coach, sender: RecordingSender, clock: FakeClock) -> NudgeSweeper:
-    return NudgeSweeper(coach, sender, quiet=None, zone=UTC_ZONE, clock=clock)
+    return NudgeSweeper(
+        coach.tracker, sender, default_language="de", quiet=None, zone=UTC_ZONE, clock=clock
+    )
 
 
 def _buttons(reply: Reply) -> dict[str, Action]:
     return {button.label: button.action for row in reply.buttons for button in row}
 
 
-async def test_logging_confirms_and_schedules(coach: Coach, repo: Repository) -> None:
+async def test_logging_confirms_and_schedules(coach: Coach, store: Storage) -> None:
     reply = await coach.command(ERIKA, "request", "linkedin Erika Mustermann | Messe")
     assert "Notiert: LinkedIn-Einladung an Erika Mustermann." in reply_text(reply)
     assert "in einer Woche" in reply_text(reply)
-    (follow_up,) = await repo.open_follow_ups(7)
+    (follow_up,) = await store.follow_ups.pending(7)
     assert follow_up.note == "Messe" and follow_up.nudges_sent == 0
-    assert [e.event for e in await repo.history(follow_up.id)] == ["created"]
+    assert [e.event for e in await store.follow_ups.history(follow_up.id)] == ["created"]
 
 
 async def test_linkedin_note_is_checked_against_the_knowledge_base(coach: Coach) -> None:
     too_long = await coach.command(ERIKA, "request", "linkedin Erika | " + "x" * 301)
     assert "höchstens 300 Zeichen" in reply_text(too_long)
-    assert not await coach.repo.open_follow_ups(7)
+    assert not await coach.store.follow_ups.pending(7)
     long = await coach.command(ERIKA, "request", "linkedin Erika | " + "x" * 250)
     assert "etwa 200 Zeichen" in reply_text(long)
     xing = await coach.command(ERIKA, "request", "xing Max | Hallo Max")
@@ -105,7 +107,7 @@ async def test_nudges_come_after_delay_repeat_at_most_three_times_then_expire(
     result = await sweeper.sweep()
     assert (result.sent, result.expired) == (0, 1)
     assert len(sender.sent) == 3
-    assert not await coach.repo.open_follow_ups(7)
+    assert not await coach.store.follow_ups.pending(7)
 
 
 async def test_advice_fits_platform_and_direction(
@@ -135,7 +137,7 @@ async def test_accepting_stops_nudges(
     clock.advance(days=30)
     await sweeper.sweep()
     assert len(sender.sent) == 1
-    (follow_up,) = [f for f in await coach.repo.open_follow_ups(7)] or [None]
+    (follow_up,) = [f for f in await coach.store.follow_ups.pending(7)] or [None]
     assert follow_up is None
     again = await coach.press(ERIKA, accept)
     assert again.notice is not None and "nicht mehr offen (Status: angenommen)" in again.notice
@@ -151,7 +153,7 @@ async def test_snooze_moves_only_the_next_nudge(
     clock.advance(days=1)
     reply = await coach.press(ERIKA, later)
     assert "in einer Woche wieder an Erika" in reply_text(reply)
-    (follow_up,) = await coach.repo.open_follow_ups(7)
+    (follow_up,) = await coach.store.follow_ups.pending(7)
     assert follow_up.state == "pending" and follow_up.nudges_sent == 1
     clock.advance(days=6, hours=23)
     assert (await sweeper.sweep()).sent == 0
@@ -173,28 +175,30 @@ async def test_foreign_or_forged_presses_change_nothing(
               Action(ActionKind.DELETE, "1"), Action(ActionKind.FOLLOW_UP, "x")]  # fmt: skip
     for action in forged:
         assert (await coach.press(MAX, action)).notice is not None
-    (follow_up,) = await coach.repo.open_follow_ups(7)
+    (follow_up,) = await coach.store.follow_ups.pending(7)
     assert follow_up.state == "pending" and follow_up.nudges_sent == 1
 
 
-async def test_delete_asks_first_then_removes_with_history(coach: Coach, repo: Repository) -> None:
+async def test_delete_asks_first_then_removes_with_history(coach: Coach, store: Storage) -> None:
     await coach.command(ERIKA, "request", "xing Max")
     listing = await coach.command(ERIKA, "pending")
     assert "Offene Anfragen: 1" in reply_text(listing)
     detail = await coach.press(ERIKA, next(iter(_buttons(listing).values())))
     ask = await coach.press(ERIKA, _buttons(detail)["Löschen"])
     assert "wirklich löschen" in reply_text(ask)
-    assert await repo.open_follow_ups(7), "nothing deleted before confirming"
+    assert await store.follow_ups.pending(7), "nothing deleted before confirming"
     done = await coach.press(ERIKA, _buttons(ask)["Ja, endgültig löschen"])
     assert "Gelöscht: XING-Anfrage an Max." in reply_text(done)
-    assert not await repo.open_follow_ups(7)
+    assert not await store.follow_ups.pending(7)
 
 
 async def test_quiet_hours_defer_never_drop(
     coach: Coach, sender: RecordingSender, clock: FakeClock
 ) -> None:
     quiet = QuietHours.parse("21:00-08:00")
-    sweeper = NudgeSweeper(coach, sender, quiet=quiet, zone=UTC_ZONE, clock=clock)
+    sweeper = NudgeSweeper(
+        coach.tracker, sender, default_language="de", quiet=quiet, zone=UTC_ZONE, clock=clock
+    )
     clock.now = clock.now.replace(hour=22)
     await coach.command(ERIKA, "request", "linkedin Erika")
     clock.advance(days=7)
@@ -215,7 +219,7 @@ async def test_blocked_user_pauses_until_they_write_again(
     sender.outcome[7] = "blocked"
     result = await sweeper.sweep()
     assert (result.sent, result.blocked) == (1, 1), "one user's failure does not stop others"
-    user = await coach.repo.user(7)
+    user = await coach.store.users.get(7)
     assert user is not None and not user.active
     clock.advance(days=10)
     await sweeper.sweep()
@@ -244,11 +248,15 @@ async def test_a_crash_while_sending_never_causes_a_double(
 ) -> None:
     await coach.command(ERIKA, "request", "linkedin Erika")
     clock.advance(days=7)
-    (claimed,) = await coach.repo.claim_due(clock(), 10)  # the crash: claimed, never recorded
-    restarted = NudgeSweeper(coach, sender, quiet=None, zone=UTC_ZONE, clock=clock)
+    (claimed,) = await coach.store.follow_ups.claim_due(
+        clock(), 10
+    )  # the crash: claimed, never recorded
+    restarted = NudgeSweeper(
+        coach.tracker, sender, default_language="de", quiet=None, zone=UTC_ZONE, clock=clock
+    )
     assert await restarted.recover() == 1
     assert (await restarted.sweep()).sent == 0
-    events = [e.event for e in await coach.repo.history(claimed.id)]
+    events = [e.event for e in await coach.store.follow_ups.history(claimed.id)]
     assert events == ["created", "nudge_uncertain"]
     clock.advance(days=7)
     assert (await restarted.sweep()).sent == 1, "the schedule goes on"
@@ -259,7 +267,9 @@ async def test_nudge_due_while_down_is_sent_once_after_restart(
 ) -> None:
     await coach.command(ERIKA, "request", "linkedin Erika")
     clock.advance(days=9)  # the bot was down when it fell due
-    restarted = NudgeSweeper(coach, sender, quiet=None, zone=UTC_ZONE, clock=clock)
+    restarted = NudgeSweeper(
+        coach.tracker, sender, default_language="de", quiet=None, zone=UTC_ZONE, clock=clock
+    )
     assert await restarted.recover() == 0
     assert (await restarted.sweep()).sent == 1
     assert (await restarted.sweep()).sent == 0
@@ -281,13 +291,13 @@ async def test_nudges_off_and_own_delays_in_settings(
     assert (await coach.press(ERIKA, Action(ActionKind.SETTING, "after-5y"))).notice
 
 
-async def test_guided_request_asks_for_the_name(coach: Coach, repo: Repository) -> None:
+async def test_guided_request_asks_for_the_name(coach: Coach, store: Storage) -> None:
     choose = await coach.command(ERIKA, "request")
     asked = await coach.press(ERIKA, _buttons(choose)["LinkedIn: erhalten"])
     assert "Wie heißt die Person?" in reply_text(asked)
     saved = await coach.question(ERIKA, "Jo Doe | Kunde aus Köln")
     assert "LinkedIn-Einladung von Jo Doe" in reply_text(saved)
-    (follow_up,) = await repo.open_follow_ups(7)
+    (follow_up,) = await store.follow_ups.pending(7)
     assert (follow_up.direction, follow_up.note) == ("received", "Kunde aus Köln")
     after = await coach.question(ERIKA, "Wie lang darf die LinkedIn-Notiz sein?")
     assert "300" in reply_text(after), "questions work again afterwards"

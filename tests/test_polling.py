@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from telegram.ext import Application
 
-from bot import outbox
-from bot.polling import ChatQueues, chat_queues, from_inbox, poll, receive, resend_unsent
 from bot.reply import Action, ActionKind, Block, Button, Document, Reply
-from bot.storage import Repository
+from bot.storage import Storage
+from bot.telegram import outbox
+from bot.telegram.polling import ChatQueues, chat_queues, from_inbox, poll, receive, resend_unsent
 from tests.offline import OfflineRequest, UpdateFactory, to_update
 
 App = Application[Any, Any, Any, Any, Any, Any]
@@ -54,7 +54,7 @@ def _texts_to(request_fake: OfflineRequest, chat: int) -> list[str]:
 
 
 async def test_each_chat_is_answered_in_order_and_marked_once(
-    app: App, updates: UpdateFactory, request_fake: OfflineRequest, repo: Repository
+    app: App, updates: UpdateFactory, request_fake: OfflineRequest, store: Storage
 ) -> None:
     batch = _updates(
         app, updates, [(1, "/start"), (2, "/hilfe"), (1, "/themen"), (2, "/start"), (1, "/hilfe")]
@@ -69,8 +69,8 @@ async def test_each_chat_is_answered_in_order_and_marked_once(
         assert len(texts) == len(openings)
         for text, opening in zip(texts, openings, strict=True):
             assert opening in text
-    assert await repo.inbox() == []  # handled, so out of the inbox
-    assert await repo.unsent() == []  # sent, so nothing waits for a restart
+    assert await store.inbox.unhandled() == []  # handled, so out of the inbox
+    assert await store.inbox.unsent() == []  # sent, so nothing waits for a restart
     # The same batch again (Telegram sends it again if the confirmation got lost): known as
     # handled, so not new.
     before = len(request_fake.calls)
@@ -79,7 +79,7 @@ async def test_each_chat_is_answered_in_order_and_marked_once(
 
 
 async def test_a_reply_saved_but_not_sent_goes_out_after_the_restart(
-    app: App, updates: UpdateFactory, request_fake: OfflineRequest, repo: Repository
+    app: App, updates: UpdateFactory, request_fake: OfflineRequest, store: Storage
 ) -> None:
     class Crash(Exception):
         pass
@@ -93,27 +93,27 @@ async def test_a_reply_saved_but_not_sent_goes_out_after_the_restart(
     with pytest.raises(Crash):
         await _handle_all(app, [update])
     assert request_fake.sent() == []
-    assert [update_id for update_id, _ in await repo.unsent()] == [update.update_id]
+    assert [update_id for update_id, _ in await store.inbox.unsent()] == [update.update_id]
 
     app.bot_data["send_outgoing"] = send  # the restart
     assert await from_inbox(app) == []  # it was handled: only its reply is missing
     assert await resend_unsent(app) == 1
     (answer,) = request_fake.sent()
     assert "300 Zeichen" in answer.params["text"] and answer.params["chat_id"] == 3
-    assert await repo.unsent() == []
+    assert await store.inbox.unsent() == []
     assert await resend_unsent(app) == 0  # once
 
 
 async def test_a_failing_chat_does_not_hold_up_the_others(
-    app: App, updates: UpdateFactory, request_fake: OfflineRequest, repo: Repository
+    app: App, updates: UpdateFactory, request_fake: OfflineRequest, store: Storage
 ) -> None:
     request_fake.blocked.add(4)
     batch = _updates(app, updates, [(4, "/start"), (5, "/start"), (5, "/hilfe")])
     await _handle_all(app, batch)
     assert len(_texts_to(request_fake, 5)) == 2
-    blocked = await repo.user(4)
+    blocked = await store.users.get(4)
     assert blocked is not None and not blocked.active  # nudges pause until they write again
-    assert await repo.inbox() == []
+    assert await store.inbox.unhandled() == []
 
 
 async def test_a_slow_chat_does_not_hold_up_later_updates_of_others(
@@ -147,14 +147,16 @@ async def test_a_slow_chat_does_not_hold_up_later_updates_of_others(
 
 
 async def test_stopping_leaves_the_rest_in_the_inbox_for_the_next_start(
-    app: App, updates: UpdateFactory, request_fake: OfflineRequest, repo: Repository
+    app: App, updates: UpdateFactory, request_fake: OfflineRequest, store: Storage
 ) -> None:
     batch = _updates(app, updates, [(6, "/start"), (6, "/hilfe")])
     queues = chat_queues(app)
     queues.put(await receive(app, batch))
     await queues.close()  # SIGTERM before the chat's turn
     assert request_fake.sent() == []
-    assert [update_id for update_id, _ in await repo.inbox()] == [u.update_id for u in batch]
+    assert [update_id for update_id, _ in await store.inbox.unhandled()] == [
+        u.update_id for u in batch
+    ]
     # Telegram sends them again after the restart: they are waiting in the inbox already.
     assert await receive(app, batch) == []
 
@@ -165,17 +167,17 @@ async def test_stopping_leaves_the_rest_in_the_inbox_for_the_next_start(
     await restarted.drained()
     first, second = _texts_to(request_fake, 6)
     assert "Willkommen" in first and "So nutzen Sie" in second
-    assert await repo.inbox() == []
+    assert await store.inbox.unhandled() == []
 
 
 async def test_an_unreadable_saved_update_is_dropped(
-    app: App, repo: Repository, caplog: pytest.LogCaptureFixture
+    app: App, store: Storage, caplog: pytest.LogCaptureFixture
 ) -> None:
-    assert await repo.receive([(77, 1, "{not json")]) == {77}
+    assert await store.inbox.receive([(77, 1, "{not json")]) == {77}
     with caplog.at_level("ERROR"):
         assert await from_inbox(app) == []
     assert "saved update 77 unreadable" in caplog.text
-    assert await repo.inbox() == []
+    assert await store.inbox.unhandled() == []
 
 
 async def test_fetching_waits_while_too_many_updates_wait(
@@ -201,17 +203,17 @@ async def test_fetching_waits_while_too_many_updates_wait(
 
 
 async def test_deleting_a_user_drops_their_unsent_messages(
-    app: App, updates: UpdateFactory, repo: Repository, clock: Any
+    app: App, updates: UpdateFactory, store: Storage, clock: Any
 ) -> None:
     box = outbox.Outbox()
     box.send(8, Reply((Block("Ihre Anfrage an Erika"),)))
     other = outbox.Outbox()
     other.send(9, Reply((Block("für jemand anderen"),)))
-    await repo.touch_user(8, "de", clock())
-    await repo.mark_processed(900, clock(), box.saved_form())
-    await repo.mark_processed(901, clock(), other.saved_form())
-    await repo.delete_user(8)
-    assert [update_id for update_id, _ in await repo.unsent()] == [901]
+    await store.users.touch(8, "de", clock())
+    await store.inbox.mark_processed(900, clock(), box.saved_form())
+    await store.inbox.mark_processed(901, clock(), other.saved_form())
+    await store.delete_user(8)
+    assert [update_id for update_id, _ in await store.inbox.unsent()] == [901]
 
 
 async def test_a_failing_handler_gets_the_user_a_notice_and_spares_the_others(

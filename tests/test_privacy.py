@@ -7,12 +7,12 @@ import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
-from bot.answers import AnswerService
+from bot.answering.service import AnswerService
 from bot.coach import Coach, UserRef, reply_text
-from bot.followups import NudgePolicy
+from bot.followups.policy import NudgePolicy
 from bot.reply import Action, ActionKind
-from bot.storage import Repository
-from bot.throttle import FloodGuard
+from bot.storage import Storage
+from bot.telegram.throttle import FloodGuard
 from tests.conftest import FakeClock
 
 ERIKA = UserRef(7, "de")
@@ -24,13 +24,13 @@ async def _busy_user(coach: Coach, user: UserRef, name: str, clock: FakeClock) -
     await coach.question(user, f"Wie lang darf die LinkedIn-Notiz sein? ({name})")
     await coach.press(user, Action(ActionKind.CHECK, "customers"))
     await coach.command(user, "request", f"linkedin {name} | Notiz von {name}")
-    (follow_up,) = await coach.repo.open_follow_ups(user.id)
+    (follow_up,) = await coach.store.follow_ups.pending(user.id)
     await coach.press(user, Action(ActionKind.DECIDE, f"{follow_up.id}-s"))
     await coach.press(user, Action(ActionKind.SETTING, "digest-on"))
-    await coach.repo.claim_digest(user.id, "2026-W48", clock())
+    await coach.store.follow_ups.claim_digest(user.id, "2026-W48", clock())
     await coach.press(user, Action(ActionKind.LANGUAGE, "de"))
     # A message of theirs fetched and saved, not handled yet.
-    await coach.repo.receive([(1000 + user.id, user.id, f'{{"text": "{name}"}}')])
+    await coach.store.inbox.receive([(1000 + user.id, user.id, f'{{"text": "{name}"}}')])
 
 
 # Tables that hold nothing about a person (checked by name, so a new table must be placed).
@@ -64,10 +64,10 @@ def _rows_of(db_path: Path, user_id: int, follow_up_ids: list[int]) -> dict[str,
 
 
 async def test_export_holds_all_of_a_users_rows_and_nothing_of_others(
-    service: AnswerService, repo: Repository, clock: FakeClock
+    service: AnswerService, store: Storage, clock: FakeClock
 ) -> None:
     coach = Coach(
-        service, repo, clock=clock, policy=NudgePolicy(timedelta(days=7), timedelta(days=7))
+        service, store, clock=clock, policy=NudgePolicy(timedelta(days=7), timedelta(days=7))
     )
     await _busy_user(coach, ERIKA, "Erika", clock)
     await _busy_user(coach, OTTO, "Otto", clock)
@@ -85,12 +85,12 @@ async def test_export_holds_all_of_a_users_rows_and_nothing_of_others(
 
 
 async def test_delete_asks_then_leaves_no_row_of_the_user(
-    service: AnswerService, repo: Repository, clock: FakeClock, db_path: Path
+    service: AnswerService, store: Storage, clock: FakeClock, db_path: Path
 ) -> None:
-    coach = Coach(service, repo, clock=clock)
+    coach = Coach(service, store, clock=clock)
     await _busy_user(coach, ERIKA, "Erika", clock)
     await _busy_user(coach, OTTO, "Otto", clock)
-    ids = [f.id for f in await repo.open_follow_ups(7)]
+    ids = [f.id for f in await store.follow_ups.pending(7)]
     assert all(count > 0 for count in _rows_of(db_path, 7, ids).values())
     ask = await coach.command(ERIKA, "delete")
     labels = {button.label: button.action for row in ask.buttons for button in row}
@@ -101,25 +101,25 @@ async def test_delete_asks_then_leaves_no_row_of_the_user(
     done = await coach.press(ERIKA, labels["Ja, löschen"])
     assert "Alle Ihre Daten sind gelöscht" in reply_text(done)
     assert set(_rows_of(db_path, 7, ids).values()) == {0}
-    otto_ids = [f.id for f in await repo.open_follow_ups(8)]
+    otto_ids = [f.id for f in await store.follow_ups.pending(8)]
     assert all(count > 0 for count in _rows_of(db_path, 8, otto_ids).values())
 
 
 async def test_question_log_retention(
-    service: AnswerService, repo: Repository, clock: FakeClock
+    service: AnswerService, store: Storage, clock: FakeClock
 ) -> None:
-    coach = Coach(service, repo, clock=clock, log_retention_days=90)
+    coach = Coach(service, store, clock=clock, log_retention_days=90)
     await coach.question(ERIKA, "alte Frage")
     clock.advance(days=60)
     await coach.question(ERIKA, "neue Frage")
     clock.advance(days=31)
     assert await coach.purge_old_questions() == 1
-    data = await repo.export_user(7)
+    data = await store.export_user(7)
     assert [row["text"] for row in data["question_log"]] == ["neue Frage"]
 
 
-async def test_privacy_text_names_retention(service: AnswerService, repo: Repository) -> None:
-    coach = Coach(service, repo, log_retention_days=30)
+async def test_privacy_text_names_retention(service: AnswerService, store: Storage) -> None:
+    coach = Coach(service, store, log_retention_days=30)
     text = reply_text(await coach.command(ERIKA, "privacy"))
     assert "nach 30 Tagen automatisch gelöscht" in text and "/export" in text
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.answers import AnswerService
-from bot.evaluation import evaluate, load_cases
+from bot.answering.evaluation import evaluate, load_cases
+from bot.answering.service import AnswerService
 
 DATA = Path(__file__).parent / "data"
 

@@ -68,7 +68,7 @@ def test_max_message_is_telegrams_limit() -> None:
 def test_shared_keyboards_serialise_like_plain_ones_and_hand_out_copies() -> None:
     from telegram import InlineKeyboardMarkup
 
-    from bot.telegram_app import SharedKeyboard, keyboard
+    from bot.telegram.app import SharedKeyboard, keyboard
 
     reply = Reply(
         (Block("x"),),

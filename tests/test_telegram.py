@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from telegram.ext import Application
 
-from bot.answers import AnswerService
+from bot.answering.service import AnswerService
 from bot.render import encode_action
 from bot.reply import Action, ActionKind
-from bot.storage import Repository
-from bot.telegram_app import publish_commands
+from bot.storage import Storage
+from bot.telegram.app import publish_commands
 from tests.conftest import FakeClock
 from tests.offline import OfflineRequest, UpdateFactory, to_update
 
@@ -96,14 +96,14 @@ async def test_compare_menu_button_opens_the_topic(
 
 
 async def test_question_gets_answer_with_related_and_compare_buttons(
-    app: App, updates: UpdateFactory, request_fake: OfflineRequest, repo: Repository
+    app: App, updates: UpdateFactory, request_fake: OfflineRequest, store: Storage
 ) -> None:
     await _send(app, updates.message("wieviele zeichen linkdin anfrage"))
     call = request_fake.sent()[0]
     assert "300 Zeichen" in call.params["text"]
     labels = [b["text"] for row in _markup(call.params) for b in row]
     assert "XING vs. LinkedIn: Text zur Anfrage" in labels
-    stats = await repo.stats(FakeClock().now, FakeClock().now.replace(hour=0))
+    stats = await store.questions.stats(FakeClock().now, FakeClock().now.replace(hour=0))
     assert stats.questions_today == 1
 
 
@@ -130,7 +130,7 @@ async def test_decline_offers_topics(
 
 
 async def test_nothing_fitted_and_tapped_offers_are_recorded(
-    app: App, updates: UpdateFactory, request_fake: OfflineRequest, repo: Repository
+    app: App, updates: UpdateFactory, request_fake: OfflineRequest, store: Storage
 ) -> None:
     await _send(app, updates.message("linkedin"))
     buttons = [row[0] for row in _markup(request_fake.sent()[0].params)]
@@ -140,7 +140,7 @@ async def test_nothing_fitted_and_tapped_offers_are_recorded(
     offer = _markup(request_fake.sent()[-1].params)[0][0]
     await _send(app, updates.press(offer["callback_data"]))
     assert offer["text"] in request_fake.texts()[-1]
-    log = (await repo.export_user(7))["question_log"]
+    log = (await store.export_user(7))["question_log"]
     assert isinstance(log, list)
     entry_id = offer["callback_data"].split("|")[-1]
     assert [(row["text"], row["feedback"]) for row in log] == [
@@ -171,7 +171,7 @@ async def test_question_language_beats_client_language(
 
 
 async def test_checklist_toggle_edits_in_place_and_persists(
-    app: App, updates: UpdateFactory, request_fake: OfflineRequest, repo: Repository
+    app: App, updates: UpdateFactory, request_fake: OfflineRequest, store: Storage
 ) -> None:
     await _send(app, updates.message("/checklist"))
     first = _markup(request_fake.sent()[0].params)[0][0]
@@ -180,18 +180,18 @@ async def test_checklist_toggle_edits_in_place_and_persists(
     edit = request_fake.sent("editMessageText")[-1]
     assert "1/9 erledigt" in edit.params["text"]
     assert _markup(edit.params)[0][0]["text"].startswith("✅")
-    assert await repo.checklist_done(7) == {"close-circle"}
+    assert await store.checklist.done(7) == {"close-circle"}
     await _send(app, updates.press(first["callback_data"]))  # undo
     assert "0/9 erledigt" in request_fake.sent("editMessageText")[-1].params["text"]
-    assert await repo.checklist_done(7) == set()
+    assert await store.checklist.done(7) == set()
 
 
 async def test_language_setting_is_saved(
-    app: App, updates: UpdateFactory, request_fake: OfflineRequest, repo: Repository
+    app: App, updates: UpdateFactory, request_fake: OfflineRequest, store: Storage
 ) -> None:
     await _send(app, updates.press(encode_action(Action(ActionKind.LANGUAGE, "en"))))
     assert "I will reply in English" in request_fake.texts()[-1]
-    user = await repo.user(7)
+    user = await store.users.get(7)
     assert user is not None and user.language == "en"
     await _send(app, updates.message("/help", language_code="de"))
     assert "How to use" in request_fake.texts()[-1]
@@ -202,13 +202,13 @@ async def test_language_setting_is_saved(
     ["v0|e|li-note", "v1|e|does-not-exist", "v1|zz|x", "garbage", "v1|ck|../../etc", "v1|e|A B"],
 )
 async def test_stale_or_forged_buttons_get_a_notice_and_change_nothing(
-    app: App, updates: UpdateFactory, request_fake: OfflineRequest, repo: Repository, data: str
+    app: App, updates: UpdateFactory, request_fake: OfflineRequest, store: Storage, data: str
 ) -> None:
     await _send(app, updates.press(data))
     (answer,) = request_fake.sent("answerCallbackQuery")
     assert "nicht mehr gültig" in answer.params.get("text", "")
     assert not request_fake.sent()
-    assert await repo.checklist_done(7) == set()
+    assert await store.checklist.done(7) == set()
 
 
 async def test_unknown_checklist_item_is_answered_politely(
@@ -297,16 +297,16 @@ async def test_groups_only_react_to_commands_and_mentions(
 
 
 async def test_a_failing_send_is_logged_and_the_next_user_is_served(
-    app: App, updates: UpdateFactory, request_fake: OfflineRequest, repo: Repository
+    app: App, updates: UpdateFactory, request_fake: OfflineRequest, store: Storage
 ) -> None:
     request_fake.fail_next["sendMessage"] = (403, "Forbidden: bot was blocked by the user")
     await _send(app, updates.message("/start", user_id=11))
-    user = await repo.user(11)
+    user = await store.users.get(11)
     assert user is not None and not user.active
     await _send(app, updates.message("/start", user_id=12))
     assert "Willkommen" in request_fake.texts()[-1]
     await _send(app, updates.message("/start", user_id=11))
-    user = await repo.user(11)
+    user = await store.users.get(11)
     assert user is not None and user.active, "writing again reactivates"
 
 
@@ -355,7 +355,7 @@ async def test_export_arrives_as_a_json_document(
 
 
 async def test_delete_through_buttons(
-    app: App, updates: UpdateFactory, request_fake: OfflineRequest, repo: Repository
+    app: App, updates: UpdateFactory, request_fake: OfflineRequest, store: Storage
 ) -> None:
     await _send(app, updates.message("/checklist"))
     await _send(app, updates.press(_markup(request_fake.sent()[0].params)[0][0]["callback_data"]))
@@ -364,4 +364,4 @@ async def test_delete_through_buttons(
     yes = next(b for b in _markup(ask.params)[0] if b["text"] == "Ja, löschen")
     await _send(app, updates.press(yes["callback_data"]))
     assert "Alle Ihre Daten sind gelöscht" in request_fake.texts()[-1]
-    assert await repo.user(7) is None and await repo.checklist_done(7) == set()
+    assert await store.users.get(7) is None and await store.checklist.done(7) == set()

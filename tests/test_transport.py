@@ -13,7 +13,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.constants import ParseMode
 from telegram.error import NetworkError, TimedOut
 
-from bot.transport import JsonRequest, UpdatesRequest, _certificates
+from bot.telegram.transport import JsonRequest, UpdatesRequest, _certificates
 from tests.fake_bot_api import FakeBotAPI
 from tests.offline import TOKEN
 

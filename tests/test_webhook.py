@@ -11,9 +11,9 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from telegram.ext import Application
 
-from bot.polling import ChatQueues, chat_queues
-from bot.storage import Repository
-from bot.webhook import SECRET_HEADER, webhook_server
+from bot.storage import Storage
+from bot.telegram.polling import ChatQueues, chat_queues
+from bot.telegram.webhook import SECRET_HEADER, webhook_server
 from tests.offline import OfflineRequest, UpdateFactory
 
 App = Application[Any, Any, Any, Any, Any, Any]
@@ -60,7 +60,7 @@ async def test_a_post_is_answered_once_and_only_with_the_secret(
 
 
 async def test_the_update_is_saved_before_telegram_hears_200(
-    app: App, updates: UpdateFactory, request_fake: OfflineRequest, repo: Repository
+    app: App, updates: UpdateFactory, request_fake: OfflineRequest, store: Storage
 ) -> None:
     stopped = chat_queues(app)
     await stopped.close()  # the process dies right after answering: nothing gets handled
@@ -72,5 +72,5 @@ async def test_the_update_is_saved_before_telegram_hears_200(
     finally:
         await client.close()
     assert request_fake.sent() == []
-    ((update_id, payload),) = await repo.inbox()  # handled at the next start
+    ((update_id, payload),) = await store.inbox.unhandled()  # handled at the next start
     assert update_id == update["update_id"] and json.loads(payload) == update

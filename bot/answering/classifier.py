@@ -18,8 +18,9 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.knowledge import LANGS, KnowledgeBase
-from bot.matcher import UNKNOWN, Analyzer
+from bot.answering.matcher import UNKNOWN, Analyzer
+from bot.domain import LANGS
+from bot.knowledge import KnowledgeBase
 from bot.text import fold
 
 OUT_OF_SCOPE = "out-of-scope:"  # + topic id: each out-of-scope topic is a class of its own

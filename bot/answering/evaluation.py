@@ -9,8 +9,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from bot.answers import MAX_QUESTION_CHARS, Answer, AnswerService, Policy, choose
-from bot.knowledge import KnowledgeError, Lang
+from bot.answering.service import MAX_QUESTION_CHARS, Answer, AnswerService, Policy, choose
+from bot.domain import Lang
+from bot.knowledge import KnowledgeError
 from bot.render import to_plain
 from bot.text import fold
 

@@ -14,8 +14,9 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
-from bot.knowledge import DEFAULT_DIR, LANGS, KnowledgeBase
-from bot.matcher import Matcher
+from bot.answering.matcher import Matcher
+from bot.domain import LANGS
+from bot.knowledge import DEFAULT_DIR, KnowledgeBase
 from bot.text import fold
 
 NEAR_DUPLICATE = 90.0

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from bot.knowledge import LANGS, Entry, Lang, Lexicon, OutOfScopeTopic, SmalltalkIntent
+from bot.domain import LANGS, Lang
+from bot.knowledge import Entry, Lexicon, OutOfScopeTopic, SmalltalkIntent
 from bot.text import fold, stem, words
 
 PLATFORMS = ("xing", "linkedin")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
-from bot.answers import AnswerService
+from bot.answering.service import AnswerService
 from bot.storage import LoggedQuestion
 
 SIMILAR = 75.0  # token_set_ratio of the sorted terms at which two questions are one group

@@ -7,9 +7,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from bot.classifier import Guess, IntentModel
-from bot.knowledge import Entry, KnowledgeBase, Lang, Update
-from bot.matcher import PLATFORMS, Matcher, Query, Ranking, Scored, SmalltalkDetector, Weights
+from bot.answering.classifier import Guess, IntentModel
+from bot.answering.matcher import (
+    PLATFORMS,
+    Matcher,
+    Query,
+    Ranking,
+    Scored,
+    SmalltalkDetector,
+    Weights,
+)
+from bot.domain import Lang
+from bot.knowledge import Entry, KnowledgeBase, Update
 from bot.reply import Action, ActionKind, Block, Button, Reply
 
 Outcome = Literal["answer", "clarify", "decline", "smalltalk"]
@@ -40,7 +49,7 @@ class Policy:
     # An out-of-scope topic scoring more than this above the best entry means "not covered".
     scope_margin: float = 0.0
     max_offers: int = 3
-    # The second opinion (bot/classifier.py): an unsure top entry at or above `agreed` is
+    # The second opinion (bot/answering/classifier.py): an unsure top entry at or above `agreed` is
     # answered when the classifier names it with at least `agreed_probability`; an answer is
     # withdrawn when the classifier puts "out of scope" at `out_of_scope_probability` or more.
     agreed: float = 30.0

@@ -1,4 +1,4 @@
-"""Follow-ups of connection requests: states, the nudge policy and quiet hours. Pure logic."""
+"""The follow-up policy: what a user can decide, when nudges fall due, quiet hours. Pure logic."""
 
 from __future__ import annotations
 
@@ -8,11 +8,6 @@ from datetime import datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel
-
-Platform = Literal["xing", "linkedin"]
-Direction = Literal["sent", "received"]
-State = Literal["pending", "accepted", "declined", "withdrawn", "expired"]
 # What a user can do with an open request; snooze keeps it open and moves only the next nudge.
 Decision = Literal["accepted", "declined", "withdrawn", "snooze", "delete"]
 DECISIONS: dict[str, Decision] = {
@@ -24,8 +19,6 @@ DECISIONS: dict[str, Decision] = {
 }
 DECISION_CODES = {decision: code for code, decision in DECISIONS.items()}
 MAX_NUDGES = 3
-MAX_NAME = 100
-MAX_NOTE = 1000  # our own cap for any note; platform limits come from the knowledge base
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$", re.IGNORECASE)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -135,85 +128,3 @@ class NudgePolicy:
     def following(self, sent: datetime) -> datetime:
         """After a nudge: the next one, or (after the last) the moment the request expires."""
         return sent + self.repeat
-
-
-class FollowUp(BaseModel):
-    """A logged connection request and where it stands."""
-
-    id: int
-    user_id: int
-    platform: Platform
-    direction: Direction
-    name: str
-    note: str | None
-    state: State
-    created_at: int
-    nudges_sent: int
-    next_nudge_at: int | None
-
-    def age(self, now: datetime) -> timedelta:
-        return now - datetime.fromtimestamp(self.created_at, tz=now.tzinfo)
-
-
-@dataclass(frozen=True)
-class RequestInput:
-    """What `/request ...` said: platform, direction, name and optional note."""
-
-    platform: Platform
-    direction: Direction
-    name: str
-    note: str | None
-
-
-_PLATFORM_WORDS: dict[str, Platform] = {"xing": "xing", "linkedin": "linkedin", "li": "linkedin"}
-_DIRECTION_WORDS: dict[str, Direction] = {
-    "sent": "sent",
-    "gesendet": "sent",
-    "gesandt": "sent",
-    "verschickt": "sent",
-    "received": "received",
-    "erhalten": "received",
-    "empfangen": "received",
-    "bekommen": "received",
-}
-_NOTE_SEPARATOR = re.compile(r"\s*(?:\||;|\s[-–—]\s)\s*")
-
-
-class RequestSyntaxError(ValueError):
-    """`/request` arguments that cannot be understood; `reason` is a UI text key."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-def parse_request(args: str) -> RequestInput:
-    """Parse '[received] <xing|linkedin> <name> [| note]' in any order of the first words."""
-    words = args.split()
-    platform: Platform | None = None
-    direction: Direction = "sent"
-    while words:
-        word = words[0].lower().strip(",.:")
-        if word in _PLATFORM_WORDS and platform is None:
-            platform = _PLATFORM_WORDS[word]
-        elif word in _DIRECTION_WORDS:
-            direction = _DIRECTION_WORDS[word]
-        else:
-            break
-        words.pop(0)
-    if platform is None:
-        raise RequestSyntaxError("request_need_platform")
-    rest = " ".join(words)
-    name, _, note = (part.strip() for part in _split_note(rest))
-    if not name:
-        raise RequestSyntaxError("request_need_name")
-    if len(name) > MAX_NAME:
-        raise RequestSyntaxError("request_name_too_long")
-    return RequestInput(platform, direction, name, note or None)
-
-
-def _split_note(text: str) -> tuple[str, str, str]:
-    match = _NOTE_SEPARATOR.search(text)
-    if not match:
-        return text, "", ""
-    return text[: match.start()], match.group(0), text[match.end() :]

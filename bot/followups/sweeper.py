@@ -26,8 +26,9 @@ from datetime import timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from bot.coach import Clock, Coach
-from bot.followups import FollowUp, QuietHours
+from bot.domain import Clock, FollowUp, Lang, language_for
+from bot.followups.policy import QuietHours
+from bot.followups.tracker import RequestTracker
 from bot.reply import Reply
 
 log = logging.getLogger(__name__)
@@ -58,17 +59,18 @@ class NudgeSweeper:
 
     def __init__(
         self,
-        coach: Coach,
+        tracker: RequestTracker,
         send: Sender,
         *,
+        default_language: Lang,
         quiet: QuietHours | None,
         zone: ZoneInfo,
         clock: Clock,
         batch: int = BATCH,
     ) -> None:
-        self.coach = coach
-        self.repo = coach.repo
-        self.tracker = coach.tracker
+        self.tracker = tracker
+        self.store = tracker.store
+        self.default_language = default_language
         self.send = send
         self.quiet = quiet
         self.zone = zone
@@ -78,13 +80,13 @@ class NudgeSweeper:
 
     async def recover(self) -> int:
         """Settle claims left by a crash: counted as sent (see the module docstring)."""
-        stale = await self.repo.stale_claims()
+        stale = await self.store.follow_ups.stale_claims()
         for follow_up in stale:
-            user = await self.repo.user(follow_up.user_id)
+            user = await self.store.users.get(follow_up.user_id)
             policy = self.tracker.policy_for(user)
             now = self.clock()
             log.warning("nudge %s was being sent during a crash; not sending again", follow_up.id)
-            await self.repo.complete_nudge(
+            await self.store.follow_ups.complete_nudge(
                 follow_up.id, now, policy.following(now), event="nudge_uncertain"
             )
         return len(stale)
@@ -96,7 +98,7 @@ class NudgeSweeper:
             return result
         async with self._running:
             while True:
-                due = await self.repo.claim_due(self.clock(), self.batch)
+                due = await self.store.follow_ups.claim_due(self.clock(), self.batch)
                 if not due:
                     break
                 for follow_up in due:
@@ -105,38 +107,42 @@ class NudgeSweeper:
                     except Exception:
                         # One broken row must not stop the others; it is retried later.
                         log.exception("nudge %s failed", follow_up.id)
-                        await self.repo.release(follow_up.id, self.clock() + RETRY_AFTER)
+                        await self.store.follow_ups.release(
+                            follow_up.id, self.clock() + RETRY_AFTER
+                        )
                         result.retried += 1
             await self._digests(result)
         return result
 
     async def _deliver(self, follow_up: FollowUp, result: SweepResult) -> None:
         now = self.clock()
-        user = await self.repo.user(follow_up.user_id)
+        user = await self.store.users.get(follow_up.user_id)
         policy = self.tracker.policy_for(user)
         if follow_up.nudges_sent >= policy.max_nudges:
-            await self.repo.expire(follow_up.id, now)
+            await self.store.follow_ups.expire(follow_up.id, now)
             result.expired += 1
             return
         if self.quiet is not None:
             allowed = self.quiet.defer(now, self.zone)
             if allowed != now:
-                await self.repo.release(follow_up.id, allowed)
+                await self.store.follow_ups.release(follow_up.id, allowed)
                 result.deferred += 1
                 return
-        lang = self.coach.language_of(user)
+        lang = language_for(user, None, self.default_language)
         reply = self.tracker.follow_up_reply(lang, follow_up, now, nudge=True)
         outcome = await self.send(follow_up.user_id, reply)
         if outcome in ("sent", "failed"):
             event = "nudged" if outcome == "sent" else "nudge_failed"
-            await self.repo.complete_nudge(follow_up.id, now, policy.following(now), event=event)
+            await self.store.follow_ups.complete_nudge(
+                follow_up.id, now, policy.following(now), event=event
+            )
             result.sent += outcome == "sent"
         elif outcome == "blocked":
-            await self.repo.set_active(follow_up.user_id, False)
-            await self.repo.release(follow_up.id)
+            await self.store.users.set_active(follow_up.user_id, False)
+            await self.store.follow_ups.release(follow_up.id)
             result.blocked += 1
         else:
-            await self.repo.release(follow_up.id, now + RETRY_AFTER)
+            await self.store.follow_ups.release(follow_up.id, now + RETRY_AFTER)
             result.retried += 1
 
     async def _digests(self, result: SweepResult) -> None:
@@ -147,13 +153,13 @@ class NudgeSweeper:
             return
         year, week, _ = local.isocalendar()
         label = f"{year}-W{week:02d}"
-        for user in await self.repo.digest_candidates(label):
-            if not await self.repo.claim_digest(user.id, label, now):
+        for user in await self.store.follow_ups.digest_candidates(label):
+            if not await self.store.follow_ups.claim_digest(user.id, label, now):
                 continue
-            lang = self.coach.language_of(user)
+            lang = language_for(user, None, self.default_language)
             outcome = await self.send(user.id, await self.tracker.digest(user, lang, now))
             if outcome == "blocked":
-                await self.repo.set_active(user.id, False)
+                await self.store.users.set_active(user.id, False)
             elif outcome == "retry":
-                await self.repo.unclaim_digest(user.id, label)
+                await self.store.follow_ups.unclaim_digest(user.id, label)
             result.digests += outcome == "sent"

@@ -5,23 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.followups import (
+from bot.domain import Direction, FollowUp, Lang, Platform, User
+from bot.followups.policy import (
     DECISION_CODES,
     DECISIONS,
-    MAX_NOTE,
-    Direction,
-    FollowUp,
     NudgePolicy,
-    Platform,
-    RequestInput,
-    RequestSyntaxError,
     format_duration,
     format_every,
-    parse_request,
 )
-from bot.knowledge import KnowledgeBase, Lang
+from bot.followups.requests import MAX_NOTE, RequestInput, RequestSyntaxError, parse_request
+from bot.knowledge import KnowledgeBase
 from bot.reply import Action, ActionKind, Block, Button, Reply
-from bot.storage import Repository, User
+from bot.storage import Storage
 
 # Delays a user can pick in /settings (the operator's default applies until they do).
 DELAY_CHOICES = (timedelta(days=3), timedelta(days=7), timedelta(days=14))
@@ -40,9 +35,9 @@ class _Awaiting:
 class RequestTracker:
     """Requests in, confirmations, lists, nudges and decisions out."""
 
-    def __init__(self, kb: KnowledgeBase, repo: Repository, policy: NudgePolicy) -> None:
+    def __init__(self, kb: KnowledgeBase, store: Storage, policy: NudgePolicy) -> None:
         self.kb = kb
-        self.repo = repo
+        self.store = store
         self.policy = policy
         self._awaiting: dict[int, _Awaiting] = {}
 
@@ -139,9 +134,9 @@ class RequestTracker:
                 )
             if limit and limit.text(lang).always and request.direction == "sent":
                 hints.append(Block(limit.text(lang).always, "note"))
-        user = await self.repo.user(user_id)
+        user = await self.store.users.get(user_id)
         policy = self.policy_for(user)
-        follow_up = await self.repo.add_follow_up(
+        follow_up = await self.store.follow_ups.add(
             user_id,
             request.platform,
             request.direction,
@@ -169,7 +164,7 @@ class RequestTracker:
     async def pending(
         self, user_id: int, lang: Lang, now: datetime, *, edit: bool = False
     ) -> Reply:
-        open_requests = await self.repo.open_follow_ups(user_id)
+        open_requests = await self.store.follow_ups.pending(user_id)
         if not open_requests:
             return Reply((Block(self._ui(lang, "pending_empty")),), edit=edit)
         blocks = [Block(self._ui(lang, "pending_title", count=len(open_requests)), "title")]
@@ -263,7 +258,7 @@ class RequestTracker:
         """The request `arg` names, only if it is this user's (ownership is checked in SQL)."""
         if not arg.isdigit():
             return None
-        return await self.repo.follow_up(user_id, int(arg))
+        return await self.store.follow_ups.get(user_id, int(arg))
 
     async def decide(self, user_id: int, lang: Lang, arg: str, now: datetime) -> Reply:
         """A state button: accepted, declined, withdrawn, later, or delete (asks first)."""
@@ -285,11 +280,11 @@ class RequestTracker:
             state = self._ui(lang, f"state_{follow_up.state}")
             return Reply((), notice=self._ui(lang, "follow_up_closed", state=state))
         if decision == "snooze":
-            delay = self.policy_for(await self.repo.user(user_id)).repeat
-            await self.repo.snooze(user_id, follow_up.id, now + delay, now)
+            delay = self.policy_for(await self.store.users.get(user_id)).repeat
+            await self.store.follow_ups.snooze(user_id, follow_up.id, now + delay, now)
             text = self._ui(lang, "snoozed", name=name, duration=format_duration(delay, lang))
         else:
-            changed = await self.repo.set_state(user_id, follow_up.id, decision, now)
+            changed = await self.store.follow_ups.set_state(user_id, follow_up.id, decision, now)
             if changed is None:  # settled meanwhile, e.g. by a press on an older message
                 return Reply((), notice=self._ui(lang, "follow_up_gone"))
             text = self._ui(lang, f"saved_{decision}", name=name)
@@ -298,7 +293,7 @@ class RequestTracker:
 
     async def delete(self, user_id: int, lang: Lang, arg: str) -> Reply:
         follow_up = await self._own(user_id, arg)
-        if follow_up is None or not await self.repo.delete_follow_up(user_id, follow_up.id):
+        if follow_up is None or not await self.store.follow_ups.delete(user_id, follow_up.id):
             return Reply((), notice=self._ui(lang, "follow_up_gone"))
         text = self._ui(lang, "deleted", what=self._what(lang, follow_up), name=follow_up.name)
         pending = Button(self._ui(lang, "button_pending"), Action(ActionKind.PENDING))
@@ -364,19 +359,19 @@ class RequestTracker:
         """Apply a settings button; False for data that is not one of ours."""
         name, _, value = arg.partition("-")
         if name == "nudges" and value in ("on", "off"):
-            await self.repo.set_preferences(user_id, nudges=value == "on")
+            await self.store.users.set_preferences(user_id, nudges=value == "on")
             return True
         if name == "digest" and value in ("on", "off"):
-            await self.repo.set_preferences(user_id, digest=value == "on")
+            await self.store.users.set_preferences(user_id, digest=value == "on")
             return True
         seconds = {f"{d.days}d": int(d.total_seconds()) for d in DELAY_CHOICES}.get(value)
         if seconds is None:
             return False
         if name == "after":
-            await self.repo.set_preferences(user_id, follow_up_after=seconds)
+            await self.store.users.set_preferences(user_id, follow_up_after=seconds)
             return True
         if name == "repeat":
-            await self.repo.set_preferences(user_id, follow_up_repeat=seconds)
+            await self.store.users.set_preferences(user_id, follow_up_repeat=seconds)
             return True
         return False
 
@@ -384,8 +379,8 @@ class RequestTracker:
 
     async def digest(self, user: User, lang: Lang, now: datetime) -> Reply:
         """Open requests and checklist progress in one message."""
-        open_requests = await self.repo.open_follow_ups(user.id)
-        done = await self.repo.checklist_done(user.id)
+        open_requests = await self.store.follow_ups.pending(user.id)
+        done = await self.store.checklist.done(user.id)
         total = len(self.kb.checklist)
         count = sum(item.id in done for item in self.kb.checklist)
         blocks = [

@@ -45,19 +45,20 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot import outbox
-from bot.answers import AnswerService
-from bot.coach import COMMANDS, Clock, Coach, UserRef, canonical_command, utc_now
+from bot.answering.service import AnswerService
+from bot.coach import COMMANDS, Coach, UserRef, canonical_command
 from bot.config import Settings
-from bot.knowledge import LANGS, KnowledgeBase
-from bot.nudges import Delivery, NudgeSweeper
-from bot.polling import run_polling
+from bot.domain import LANGS, Clock, utc_now
+from bot.followups.sweeper import Delivery, NudgeSweeper
+from bot.knowledge import KnowledgeBase
 from bot.render import decode_action, encode_action, to_html
 from bot.reply import Reply, text_reply
-from bot.storage import Repository
-from bot.throttle import FloodGuard
-from bot.transport import JsonRequest, UpdatesRequest
-from bot.webhook import run_webhook
+from bot.storage import Storage
+from bot.telegram import outbox
+from bot.telegram.polling import run_polling
+from bot.telegram.throttle import FloodGuard
+from bot.telegram.transport import JsonRequest, UpdatesRequest
+from bot.telegram.webhook import run_webhook
 
 log = logging.getLogger(__name__)
 # Commands shown in Telegram's menu; /stats stays unlisted (admins know it).
@@ -175,7 +176,7 @@ async def deliver(bot: Bot, chat_id: int, reply: Reply) -> None:
 
 @contextlib.asynccontextmanager
 async def _outbox(context: CoachContext) -> AsyncIterator[outbox.Outbox]:
-    """The outbox of the update being handled (see bot.polling).
+    """The outbox of the update being handled (see bot.telegram.polling).
 
     Without one (an update handed to the application directly, as some tests do) the
     handler gets a fresh outbox whose messages go out as soon as the handler is done.
@@ -186,7 +187,7 @@ async def _outbox(context: CoachContext) -> AsyncIterator[outbox.Outbox]:
         return
     box = outbox.Outbox()
     yield box
-    await send_outgoing(context.bot, context.coach.repo, box.items)
+    await send_outgoing(context.bot, context.coach.store, box.items)
 
 
 async def _respond(update: Update, context: CoachContext, reply: Reply) -> None:
@@ -220,7 +221,7 @@ async def _edit_or_send(bot: Bot, chat_id: int, message_id: int | None, reply: R
     await deliver(bot, chat_id, reply)
 
 
-async def send_outgoing(bot: Bot, repo: Repository, items: Sequence[outbox.Outgoing]) -> None:
+async def send_outgoing(bot: Bot, store: Storage, items: Sequence[outbox.Outgoing]) -> None:
     """Send what handling an update produced, in order; a failure is logged, never raised.
 
     A user who blocked the bot is marked inactive (nudges pause until they write again).
@@ -238,7 +239,7 @@ async def send_outgoing(bot: Bot, repo: Repository, items: Sequence[outbox.Outgo
                 await deliver(bot, item.chat_id, item.reply)
         except Forbidden:
             log.info("chat %s blocked the bot; marking inactive", item.chat_id)
-            await repo.set_active(item.chat_id, False)
+            await store.users.set_active(item.chat_id, False)
             return  # the rest would be refused as well
         except TelegramError as error:
             log.error("%s to chat %s failed: %s", item.kind, item.chat_id, error)
@@ -357,7 +358,7 @@ async def sweep_job(context: CoachContext) -> None:
 async def retention_job(context: CoachContext) -> None:
     """Daily: delete logged questions older than BOT_LOG_RETENTION_DAYS."""
     deleted = await context.coach.purge_old_questions()
-    await context.coach.repo.prune_processed(context.coach.clock() - timedelta(days=1))
+    await context.coach.store.inbox.prune_processed(context.coach.clock() - timedelta(days=1))
     if deleted:
         log.info("question log retention: %d old question(s) deleted", deleted)
 
@@ -425,13 +426,18 @@ def build_application(
     assert settings.token is not None
 
     async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        repo = await Repository.open(settings.db_path)
-        coach = app.bot_data["coach"] = Coach.from_settings(service, repo, settings, clock)
+        store = await Storage.open(settings.db_path)
+        coach = app.bot_data["coach"] = Coach.from_settings(service, store, settings, clock)
         app.bot_data["flood_guard"] = FloodGuard(clock=clock)
-        app.bot_data["send_outgoing"] = partial(send_outgoing, app.bot, repo)
+        app.bot_data["send_outgoing"] = partial(send_outgoing, app.bot, store)
         app.bot_data["heartbeat"] = heartbeat_path(settings)
         sweeper = app.bot_data["sweeper"] = NudgeSweeper(
-            coach, TelegramSender(app.bot), quiet=settings.quiet, zone=settings.zone, clock=clock
+            coach.tracker,
+            TelegramSender(app.bot),
+            default_language=coach.default_language,
+            quiet=settings.quiet,
+            zone=settings.zone,
+            clock=clock,
         )
         recovered = await sweeper.recover()
         if recovered:
@@ -450,7 +456,7 @@ def build_application(
     async def post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         coach: Coach | None = app.bot_data.get("coach")
         if coach is not None:
-            await coach.repo.close()
+            await coach.store.close()
 
     builder = (
         Application.builder()
@@ -464,14 +470,14 @@ def build_application(
     )
     updates: UpdatesRequest | None = None
     if request is None:
-        # Our transport (see bot.transport); its getUpdates side keeps updates as received.
+        # Our transport (see bot.telegram.transport); its getUpdates side keeps updates as received.
         updates = UpdatesRequest()
         builder = builder.request(JsonRequest()).get_updates_request(updates)
     else:
         builder = builder.request(request).get_updates_request(request)
     app = builder.build()
     if updates is not None:
-        app.bot_data["raw_update"] = updates.raw  # polling saves them so (bot.polling)
+        app.bot_data["raw_update"] = updates.raw  # polling saves them so (bot.telegram.polling)
     register_handlers(app)
     return app
 

@@ -6,7 +6,7 @@ fetched batch is first saved in the database's inbox, then confirmed, then handl
 crash the inbox is handled first, so nothing is lost. Each update is handled in one SQLite
 transaction together with its "processed" mark (which also takes it out of the inbox), so its
 changes are saved exactly once. Its replies are saved with the mark and sent after the
-commit (bot/outbox.py): a reply may arrive a second time after a crash, never not at all.
+commit (bot/telegram/outbox.py): a reply may arrive a second time after a crash, never not at all.
 
 Fetching never waits for handling. Every chat has its own queue, handled in order, and up
 to CONCURRENT_CHATS chats are handled side by side, so a chat whose replies are slow (a
@@ -29,8 +29,8 @@ from telegram import Update
 from telegram.error import InvalidToken, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application
 
-from bot import outbox
 from bot.coach import Coach
+from bot.telegram import outbox
 
 log = logging.getLogger(__name__)
 POLL_TIMEOUT = 10
@@ -150,13 +150,13 @@ async def receive(
     """Save received updates in the inbox; those not saved or handled before, in order.
 
     `raw` gives an update's JSON as received (by default the getUpdates connection's, see
-    bot.transport.UpdatesRequest); without it the update is serialised again.
+    bot.telegram.transport.UpdatesRequest); without it the update is serialised again.
     """
     coach: Coach = app.bot_data["coach"]
     if raw is None:
         raw = app.bot_data.get("raw_update", lambda _: None)
     fetched = list(updates)
-    new = await coach.repo.receive(
+    new = await coach.store.inbox.receive(
         [
             (
                 u.update_id,
@@ -173,21 +173,21 @@ async def from_inbox(app: Application[Any, Any, Any, Any, Any, Any]) -> list[Upd
     """The updates a previous run saved but did not handle, oldest first."""
     coach: Coach = app.bot_data["coach"]
     restored = []
-    for update_id, payload in await coach.repo.inbox():
+    for update_id, payload in await coach.store.inbox.unhandled():
         try:
             update = Update.de_json(json.loads(payload), app.bot)
         except (ValueError, KeyError, TypeError) as error:
             log.error("saved update %s unreadable, dropped: %s", update_id, error)
-            await coach.repo.mark_processed(update_id, coach.clock())
+            await coach.store.inbox.mark_processed(update_id, coach.clock())
             continue
         restored.append(update)
     return restored
 
 
 def chat_queues(app: Application[Any, Any, Any, Any, Any, Any]) -> ChatQueues:
-    """Queues that handle updates with `_handle` and clear sent replies in the repository."""
+    """Queues that handle updates with `_handle` and clear sent replies in the inbox."""
     coach: Coach = app.bot_data["coach"]
-    return ChatQueues(lambda update: _handle(app, coach, update), coach.repo.mark_sent)
+    return ChatQueues(lambda update: _handle(app, coach, update), coach.store.inbox.mark_sent)
 
 
 async def poll(
@@ -261,10 +261,10 @@ async def _handle(
     box = outbox.Outbox()
     token = outbox.CURRENT.set(box)
     try:
-        async with coach.repo.unit_of_work():
+        async with coach.store.unit_of_work():
             await app.process_update(update)
             saved = box.saved_form()
-            await coach.repo.mark_processed(update.update_id, coach.clock(), saved)
+            await coach.store.inbox.mark_processed(update.update_id, coach.clock(), saved)
     finally:
         outbox.CURRENT.reset(token)
     await app.bot_data["send_outgoing"](box.items)
@@ -274,7 +274,7 @@ async def _handle(
 async def resend_unsent(app: Application[Any, Any, Any, Any, Any, Any]) -> int:
     """Send messages saved by updates handled just before a crash; how many updates."""
     coach: Coach = app.bot_data["coach"]
-    unsent = await coach.repo.unsent()
+    unsent = await coach.store.inbox.unsent()
     for update_id, saved in unsent:
         try:
             items = outbox.restore(saved)
@@ -282,7 +282,7 @@ async def resend_unsent(app: Application[Any, Any, Any, Any, Any, Any]) -> int:
             log.error("saved messages of update %s unreadable, dropped: %s", update_id, error)
         else:
             await app.bot_data["send_outgoing"](items)
-    await coach.repo.mark_sent([update_id for update_id, _ in unsent])
+    await coach.store.inbox.mark_sent([update_id for update_id, _ in unsent])
     return len(unsent)
 
 

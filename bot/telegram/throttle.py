@@ -6,7 +6,7 @@ from collections import deque
 from datetime import datetime, timedelta
 from typing import Literal
 
-from bot.coach import Clock, utc_now
+from bot.domain import Clock, utc_now
 
 Verdict = Literal["ok", "notice", "drop"]
 

@@ -148,7 +148,7 @@ class JsonRequest(BaseRequest):
 class UpdatesRequest(JsonRequest):
     """The getUpdates connection, which also keeps the fetched updates as the Bot API sent them.
 
-    Durable polling saves every fetched update before confirming it (bot/polling.py), and
+    Durable polling saves every fetched update before confirming it (bot/telegram/polling.py), and
     turning PTB's Update objects back into JSON costs about 0.2 ms each, as much as
     answering the question; the response already holds each update's JSON.
     """

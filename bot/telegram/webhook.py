@@ -3,7 +3,7 @@
 python-telegram-bot's webhook server answers Telegram first and handles the update later,
 one at a time: a crash in between loses the update (Telegram does not send it again), and a
 slow chat holds up everybody. This server uses the same path as long polling
-(bot/polling.py): the update goes into the inbox, then Telegram gets its answer, then the
+(bot/telegram/polling.py): the update goes into the inbox, then Telegram gets its answer, then the
 chat queues handle it. Should saving fail, Telegram gets a 500 and sends the update again.
 """
 
@@ -22,7 +22,7 @@ from telegram.error import NetworkError, TimedOut
 from telegram.ext import Application
 
 from bot.config import Settings
-from bot.polling import ChatQueues, receive, running
+from bot.telegram.polling import ChatQueues, receive, running
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"

@@ -1,0 +1,85 @@
+"""Users and their settings (language, nudges, follow-up delays, digest)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.domain import Lang, User
+from bot.storage.database import Database, epoch
+
+
+class Users:
+    """The users table; remembers the rows it wrote, as this process is their only writer."""
+
+    # A user row is rewritten at most this often just to move last_seen forward.
+    SEEN_PRECISION = 60
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._cache: dict[int, User] = {}
+        db.on_rollback(self._cache.clear)
+
+    async def touch(self, user_id: int, language_code: str | None, now: datetime) -> User:
+        """Record that the user was seen (creating them, reactivating them); return them."""
+        stamp = epoch(now)
+        known = self._cache.get(user_id)
+        if (
+            known is not None
+            and known.active
+            and language_code in (None, known.language_code)
+            and 0 <= stamp - known.last_seen < self.SEEN_PRECISION
+        ):
+            return known
+        (row,) = await self.db.write(
+            """INSERT INTO users (id, language_code, first_seen, last_seen, active)
+               VALUES (?, ?, ?, ?, 1)
+               ON CONFLICT (id) DO UPDATE SET
+                   language_code = COALESCE(excluded.language_code, users.language_code),
+                   last_seen = excluded.last_seen, active = 1
+               RETURNING *""",
+            (user_id, language_code, stamp, stamp),
+        )
+        user = self._cache[user_id] = User.model_validate(dict(row))
+        return user
+
+    async def get(self, user_id: int) -> User | None:
+        row = await self.db.row("SELECT * FROM users WHERE id = ?", (user_id,))
+        return User.model_validate(dict(row)) if row else None
+
+    async def set_language(self, user_id: int, language: Lang | None) -> None:
+        await self.db.write("UPDATE users SET language = ? WHERE id = ?", (language, user_id))
+        self._cache.pop(user_id, None)
+
+    async def set_active(self, user_id: int, active: bool) -> None:
+        await self.db.write("UPDATE users SET active = ? WHERE id = ?", (active, user_id))
+        self._cache.pop(user_id, None)
+
+    async def set_preferences(
+        self,
+        user_id: int,
+        *,
+        nudges: bool | None = None,
+        follow_up_after: int | None = None,
+        follow_up_repeat: int | None = None,
+        digest: bool | None = None,
+    ) -> None:
+        """Change the given nudge preferences; omitted ones stay as they are."""
+        await self.db.write(
+            """UPDATE users SET
+                   nudges = COALESCE(?, nudges),
+                   follow_up_after = COALESCE(?, follow_up_after),
+                   follow_up_repeat = COALESCE(?, follow_up_repeat),
+                   digest = COALESCE(?, digest)
+               WHERE id = ?""",
+            (nudges, follow_up_after, follow_up_repeat, digest, user_id),
+        )
+        self._cache.pop(user_id, None)
+
+    async def export(self, user_id: int) -> dict[str, object]:
+        row = await self.db.row("SELECT * FROM users WHERE id = ?", (user_id,))
+        return {"user": dict(row) if row else None}
+
+    async def delete(self, user_id: int) -> None:
+        """Erase the user; every table refers to users with ON DELETE CASCADE."""
+        await self.db.rows("DELETE FROM users WHERE id = ?", (user_id,))
+        self._cache.pop(user_id, None)
