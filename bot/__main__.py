@@ -182,7 +182,6 @@ async def _chat(settings: Settings, service: AnswerService) -> int:
             sys.stdin,
             sys.stdout,
             quiet=settings.quiet,
-            zone=settings.zone,
             files=settings.db_path.parent,
         )
     finally:

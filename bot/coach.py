@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo
 
 from rapidfuzz import fuzz, process
 
-from bot.answering.service import AnswerService
+from bot.answering.service import Answer, AnswerService
 from bot.config import Settings
-from bot.domain import Clock, Lang, User, language_for, utc_now
+from bot.domain import Clock, GuidedStep, Lang, User, language_for, utc_now
 from bot.followups.policy import NudgePolicy
+from bot.followups.requests import read_reply
 from bot.followups.tracker import RequestTracker
 from bot.knowledge import KnowledgeBase
 from bot.render import to_plain
@@ -39,6 +40,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "settings": ("einstellungen",),
     "request": ("anfrage",),
     "pending": ("offen",),
+    "draft": ("entwurf",),
+    "cancel": ("abbrechen",),
     "privacy": ("datenschutz",),
     "export": (),
     "delete": ("loeschen",),
@@ -50,6 +53,15 @@ SHORT_MESSAGE_WORDS = 3
 # A tap on an offer or on "Nichts davon" belongs to a question asked this recently.
 FEEDBACK_WINDOW = timedelta(hours=1)
 _ALIASES = {alias: name for name, aliases in COMMANDS.items() for alias in (name, *aliases)}
+
+
+def split_command(text: str) -> tuple[str, str]:
+    """ "/anfrage linkedin Erika\nMesse" -> ("/anfrage", "linkedin Erika\nMesse"): the
+    arguments keep their line breaks (a new line separates the memo)."""
+    parts = text.strip().split(maxsplit=1)
+    if not parts:
+        return "", ""
+    return parts[0], text.strip()[len(parts[0]) :].strip()
 
 
 def canonical_command(name: str) -> str | None:
@@ -81,7 +93,11 @@ class Coach:
         self.clock = clock
         self.log_retention_days = log_retention_days
         self.tracker = RequestTracker(
-            answers.kb, store, policy or NudgePolicy(timedelta(days=7), timedelta(days=7))
+            answers.kb,
+            store,
+            policy or NudgePolicy(timedelta(days=7), timedelta(days=7)),
+            zone=self.timezone,
+            retention=timedelta(days=log_retention_days),
         )
         self._compare_choices = {
             topic.id: fold(" ".join([topic.de.title, topic.en.title, *topic.keywords]))
@@ -125,7 +141,15 @@ class Coach:
         )
 
     async def command(self, user: UserRef, name: str, args: str = "") -> Reply:
-        """Run a command by its canonical name; unknown names get a friendly pointer."""
+        """Run a command by its canonical name; unknown names get a friendly pointer.
+
+        Any command ends a guided step, so the text after it is never taken as a name.
+        """
+        if name == "cancel":
+            return await self.tracker.cancel(user.id, await self.language(user))
+        await self.store.users.clear_step(user.id)
+        if name == "draft":
+            return await self.tracker.draft(user.id, await self.language(user), args, self.clock())
         if name == "start":
             return await self.start(user)
         if name == "help":
@@ -189,11 +213,58 @@ class Coach:
         """
         record = await self.store.users.touch(user.id, user.language_code, self.clock())
         lang = self.language_of(record, user.language_code)
-        if self.tracker.awaiting_name(user.id, self.clock()):
-            return await self.tracker.name_given(user.id, lang, text, self.clock())
+        step = await self.tracker.step(user.id, self.clock())
+        if step is not None:
+            return await self._step_text(user, record, lang, step, text)
+        answer = self._ask(record, lang, text)
+        await self._log_question(user, text, answer)
+        return answer.reply
+
+    def _ask(self, record: User, lang: Lang, text: str) -> Answer:
         chosen = record.language
         short = len(fold(text).split()) <= SHORT_MESSAGE_WORDS
-        answer = self.answers.ask(text, lang=chosen if short else None, fallback=lang)
+        return self.answers.ask(text, lang=chosen if short else None, fallback=lang)
+
+    async def _step_text(
+        self, user: UserRef, record: User, lang: Lang, step: GuidedStep, text: str
+    ) -> Reply:
+        """Text while a guided step waits: a name, a draft, a time zone, or a way out.
+
+        A reply to "Wie heißt die Person?" that reads like a question is answered (the
+        request is not logged), a cancel phrase cancels, and anything unsure is asked back.
+        """
+        now = self.clock()
+        if step.kind == "draft":
+            return await self.tracker.draft_given(user.id, lang, step, text)
+        if step.kind == "timezone":
+            if read_reply(text) == "cancel":
+                return await self.tracker.cancel(user.id, lang)
+            return await self.tracker.timezone_given(user.id, lang, text)
+        if step.kind == "correct":
+            if read_reply(text) == "cancel":
+                return await self.tracker.cancel(user.id, lang)
+            return await self.tracker.correction_given(user.id, lang, step, text, now)
+        if step.kind == "confirm_name":
+            word = fold(text).strip(" .!")
+            if word in _YES:
+                return await self.tracker.confirmed(user.id, lang, step, True, now)
+            if word in _NO:
+                return await self.tracker.confirmed(user.id, lang, step, False, now)
+        reading = read_reply(text)
+        if reading == "cancel":
+            return await self.tracker.cancel(user.id, lang)
+        answer = self._ask(record, lang, text) if reading != "name" else None
+        if reading == "question" or (answer is not None and answer.outcome == "answer"):
+            answer = answer or self._ask(record, lang, text)
+            await self._log_question(user, text, answer)
+            still = Block(self._ui(lang, "request_not_logged"), "note")
+            cancel = (Button(self._ui(lang, "button_cancel"), Action(ActionKind.STEP, "cancel")),)
+            return Reply((*answer.reply.blocks, still), (*answer.reply.buttons, cancel))
+        if reading == "unsure":
+            return await self.tracker.ask_to_confirm(user.id, lang, step, text, now)
+        return await self.tracker.name_given(user.id, lang, step, text, now)
+
+    async def _log_question(self, user: UserRef, text: str, answer: Answer) -> None:
         match = answer.match
         await self.store.questions.log(
             user.id,
@@ -204,7 +275,6 @@ class Coach:
             match.score if match else None,
             self.clock(),
         )
-        return answer.reply
 
     async def compare(self, user: UserRef, words: str = "") -> Reply:
         """Without words a topic menu; with words the best-matching topic side by side."""
@@ -259,7 +329,7 @@ class Coach:
             for ref in topic.updates:
                 found = self.kb.update_ref(ref)
                 if found is not None and platform in found[0].platforms:
-                    blocks.append(Block(self.answers.update_line(lang, found[1]), "note"))
+                    blocks.append(Block(self.kb.update_line(lang, found[1]), "note"))
         blocks.append(Block(self._ui(lang, "compare_verdict", verdict=text.verdict), "note"))
         buttons = tuple(
             (self.answers.entry_button(lang, entry),)
@@ -318,11 +388,11 @@ class Coach:
     async def forget(self, user: UserRef) -> None:
         """Erase every row about the user, and what the process remembers of them."""
         await self.store.delete_user(user.id)
-        self.tracker.forget(user.id)
 
     async def purge_old_questions(self) -> int:
-        """Apply the question log retention; run daily."""
+        """Apply the retention period to the question log and closed requests; run daily."""
         before = self.clock() - timedelta(days=self.log_retention_days)
+        await self.store.follow_ups.purge_closed(before)
         return await self.store.questions.purge(before)
 
     async def settings(self, user: UserRef, *, edit: bool = False) -> Reply:
@@ -426,7 +496,7 @@ class Coach:
             return await self.set_language(user, action.arg)
         now = self.clock()
         if kind is ActionKind.REQUEST:
-            return self.tracker.start_guided(user.id, lang, action.arg, now)
+            return await self.tracker.start_guided(user.id, lang, action.arg, now)
         if kind is ActionKind.PENDING:
             return await self.tracker.pending(user.id, lang, now, edit=True)
         if kind is ActionKind.FOLLOW_UP:
@@ -435,19 +505,46 @@ class Coach:
             return await self.tracker.decide(user.id, lang, action.arg, now)
         if kind is ActionKind.DELETE:
             return await self.tracker.delete(user.id, lang, action.arg)
+        if kind is ActionKind.HISTORY:
+            return await self.tracker.history(user.id, lang, now)
+        if kind is ActionKind.CORRECT:
+            return await self.tracker.start_correction(user.id, lang, action.arg, now)
+        if kind is ActionKind.DRAFT:
+            return await self.tracker.start_draft(user.id, lang, action.arg, now)
+        if kind is ActionKind.STEP:
+            return await self._step_button(user, lang, action.arg)
         if kind is ActionKind.FORGET:
             if action.arg == "yes":
                 await self.forget(user)
                 return Reply((Block(self._ui(lang, "forget_done")),), edit=True)
             return Reply((Block(self._ui(lang, "forget_cancelled")),), edit=True)
         if kind is ActionKind.SETTING:
-            if not await self.tracker.change_setting(user.id, action.arg):
+            if action.arg == "tz-menu":
+                return self.tracker.timezone_menu(lang, await self.store.users.get(user.id))
+            if action.arg == "tz-other":
+                return await self.tracker.start_timezone_entry(user.id, lang, now)
+            if action.arg == "back":
+                return await self.settings(user, edit=True)
+            if not await self.tracker.change_setting(user.id, action.arg, now):
                 return Reply((), notice=self._ui(lang, "stale_button"))
             reply = await self.settings(user, edit=True)
             return Reply(
                 reply.blocks, reply.buttons, edit=True, notice=self._ui(lang, "settings_updated")
             )
         return await self.help(user)
+
+    async def _step_button(self, user: UserRef, lang: Lang, arg: str) -> Reply:
+        """Abbrechen, Ja or Nein under a guided step; stale once the step is over."""
+        if arg == "cancel":
+            return await self.tracker.cancel(user.id, lang, edit=True)
+        step = await self.tracker.step(user.id, self.clock())
+        if step is None or step.kind != "confirm_name" or arg not in ("yes", "no"):
+            return Reply((), notice=self._ui(lang, "stale_button"))
+        return await self.tracker.confirmed(user.id, lang, step, arg == "yes", self.clock())
+
+
+_YES = frozenset({"ja", "j", "jo", "jep", "yes", "y", "klar", "genau", "richtig"})
+_NO = frozenset({"nein", "n", "no", "nee", "falsch"})
 
 
 def _share(part: int, total: int) -> str:

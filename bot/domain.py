@@ -37,6 +37,19 @@ class User(BaseModel):
     follow_up_after: int | None = None  # seconds; None: the operator's default
     follow_up_repeat: int | None = None
     digest: bool = False
+    timezone: str | None = None  # IANA name; None: the operator's BOT_TIMEZONE
+
+
+class GuidedStep(BaseModel):
+    """What the bot waits for from a user in a guided flow, kept across restarts.
+
+    `kind` names the step ("name", "confirm_name", "correct", "draft", "timezone"); `data`
+    holds what the earlier steps chose (platform, direction, a request id, a text).
+    """
+
+    kind: str
+    data: dict[str, str]
+    since: int
 
 
 def language_for(record: User | None, language_code: str | None, default: Lang) -> Lang:
@@ -62,6 +75,9 @@ class FollowUp(BaseModel):
     created_at: int
     nudges_sent: int
     next_nudge_at: int | None
+    closed_at: int | None = None
+    last_nudge_at: int | None = None
+    advised_withdraw: bool = False
 
     def age(self, now: datetime) -> timedelta:
         return now - datetime.fromtimestamp(self.created_at, tz=now.tzinfo)

@@ -208,6 +208,17 @@ class KnowledgeBase(_Model):
     def compare_topic(self, topic_id: str) -> CompareTopic | None:
         return self._compare.get(topic_id)
 
+    def update_line(self, lang: Lang, update: Update) -> str:
+        """One dated update as one line: "Update seit 2023 (gut belegt): ..."."""
+        if update.since is not None:
+            label = self.ui.get(lang, "update_since", year=update.since)
+        else:
+            label = self.ui.get(lang, "update_as_of", year=update.as_of)
+        confidence = self.ui.get(lang, f"confidence_{update.confidence}")
+        return self.ui.get(
+            lang, "update_line", label=label, confidence=confidence, text=update.text(lang)
+        )
+
     def update_ref(self, ref: str) -> tuple[Entry, Update] | None:
         """The entry and update that a reference like "li-note#1" names."""
         entry_id, _, number = ref.partition("#")

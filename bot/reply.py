@@ -28,6 +28,10 @@ class ActionKind(StrEnum):
     FOLLOW_UP = "fu"  # one request
     DECIDE = "fs"  # a state button: "<id>-<code>"
     DELETE = "fx"  # confirmed deletion of a request
+    CORRECT = "fc"  # correct a request just logged: "<id>"
+    HISTORY = "fh"  # settled and expired requests
+    STEP = "sp"  # an answer in a guided step: "cancel", "yes", "no"
+    DRAFT = "dr"  # check an invitation text: the platform chosen
     SETTING = "st"  # a settings toggle or choice
     FORGET = "dl"  # /delete confirmed ("yes") or cancelled ("no")
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import TextIO
-from zoneinfo import ZoneInfo
 
-from bot.coach import Coach, UserRef, canonical_command, reply_text
+from bot.coach import Coach, UserRef, canonical_command, reply_text, split_command
 from bot.followups.policy import QuietHours
 from bot.followups.sweeper import Delivery, NudgeSweeper
 from bot.reply import Button, Reply
@@ -51,7 +50,6 @@ async def chat(
     user: UserRef = LOCAL_USER,
     *,
     quiet: QuietHours | None = None,
-    zone: ZoneInfo | None = None,
     files: Path | None = None,
 ) -> None:
     """Read lines until end of input or /quit; answer each like the Telegram bot would.
@@ -67,7 +65,6 @@ async def chat(
         sender,
         default_language=coach.default_language,
         quiet=quiet,
-        zone=zone or coach.timezone,
         clock=coach.clock,
     )
     await sweeper.recover()
@@ -81,7 +78,7 @@ async def chat(
         if line.isdigit() and 1 <= int(line) <= len(buttons):
             reply = await coach.press(user, buttons[int(line) - 1].action)
         elif line.startswith("/"):
-            name, _, args = line.partition(" ")
+            name, args = split_command(line)
             command = canonical_command(name)
             reply = await (
                 coach.command(user, command, args) if command else coach.unknown_command(user)

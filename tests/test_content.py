@@ -34,7 +34,7 @@ WEAK_SOURCES = ("praktiker", "drittanbieter", "third-party", "practitioner", "un
 def _update_lines(kb: KnowledgeBase, service: AnswerService) -> list[tuple[str, str, str]]:
     """(where, confidence, rendered line) for every update in both languages."""
     return [
-        (f"{entry.id}#{number}.{lang}", update.confidence, service.update_line(lang, update))
+        (f"{entry.id}#{number}.{lang}", update.confidence, kb.update_line(lang, update))
         for entry in kb.entries
         for number, update in enumerate(entry.updates, start=1)
         for lang in LANGS

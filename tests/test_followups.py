@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.followups.policy import QuietHours, format_duration, format_every, parse_duration
-from bot.followups.requests import RequestSyntaxError, parse_request
+from bot.followups.requests import RequestSyntaxError, parse_request, read_reply
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -64,9 +64,23 @@ def test_quiet_hours_within_a_day_and_disabled() -> None:
     [
         ("linkedin Erika Mustermann", "linkedin", "sent", "Erika Mustermann", None),
         ("xing Max Muster | Messe Hamburg", "xing", "sent", "Max Muster", "Messe Hamburg"),
-        ("received LI Jo Doe; met at lunch", "linkedin", "received", "Jo Doe", "met at lunch"),
-        ("erhalten xing Anna-Lena Berg - Kundin", "xing", "received", "Anna-Lena Berg", "Kundin"),
+        ("received LI Jo Doe\nmet at lunch", "linkedin", "received", "Jo Doe", "met at lunch"),
+        ("erhalten xing Anna-Lena Berg | Kundin", "xing", "received", "Anna-Lena Berg", "Kundin"),
         ("XING gesendet Dr. Müller", "xing", "sent", "Dr. Müller", None),
+        # Natural wording: "an"/"von" belong to the sentence, not to the name.
+        ("linkedin an Max Mustermann", "linkedin", "sent", "Max Mustermann", None),
+        ("erhalten xing von Jonas Weber", "xing", "received", "Jonas Weber", None),
+        ("linkedin von Jonas Weber", "linkedin", "received", "Jonas Weber", None),
+        ("linkedin to Max Doe.", "linkedin", "sent", "Max Doe", None),
+        # Only a new line or | splits off the memo.
+        ("xing Müller - Lüdenscheidt GmbH", "xing", "sent", "Müller - Lüdenscheidt GmbH", None),
+        ("xing Müller; Lüdenscheidt", "xing", "sent", "Müller; Lüdenscheidt", None),
+        ("linkedin Max M.", "linkedin", "sent", "Max M", None),
+        # The platform word tolerates a slip, as questions do.
+        ("linkdin Erika Mustermann", "linkedin", "sent", "Erika Mustermann", None),
+        ("Linked In Erika Mustermann", "linkedin", "sent", "Erika Mustermann", None),
+        ("xnig Erika Mustermann", "xing", "sent", "Erika Mustermann", None),
+        ("erhalten LinkedIn: Erika Mustermann", "linkedin", "received", "Erika Mustermann", None),
     ],
 )
 def test_request_arguments(
@@ -87,9 +101,35 @@ def test_request_arguments(
         ("Erika Mustermann", "request_need_platform"),
         ("linkedin", "request_need_name"),
         ("linkedin " + "x" * 101, "request_name_too_long"),
+        ("linkedin Erika | " + "x" * 1001, "request_note_too_long"),
+        ("King Müller", "request_need_platform"),  # one letter from "xing", still a name
     ],
 )
 def test_bad_request_arguments_say_why(args: str, reason: str) -> None:
     with pytest.raises(RequestSyntaxError) as error:
         parse_request(args)
     assert error.value.reason == reason
+
+
+@pytest.mark.parametrize(
+    ("text", "reading"),
+    [
+        ("Erika Mustermann", "name"),
+        ("max mustermann", "name"),
+        ("Dr. Anna-Lena Berg | Messe Hamburg", "name"),
+        ("Ursula von der Leyen", "name"),
+        ("wie lang darf die notiz sein", "question"),
+        ("Kann ich die Anfrage noch ändern?", "question"),
+        ("Max?", "question"),
+        ("ach vergiss es", "cancel"),
+        ("Abbrechen", "cancel"),
+        ("cancel", "cancel"),
+        ("nein", "cancel"),
+        ("ok danke", "unsure"),
+        ("Hallo", "unsure"),
+        ("ich habe ihn auf der Messe getroffen, er ist Einkäufer", "unsure"),
+        ("Kontakt 123", "unsure"),
+    ],
+)
+def test_a_reply_in_the_guided_flow_is_read_before_it_is_logged(text: str, reading: str) -> None:
+    assert read_reply(text) == reading

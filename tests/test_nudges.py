@@ -51,9 +51,7 @@ def sender() -> RecordingSender:
 
 @pytest.fixture
 def sweeper(coach: Coach, sender: RecordingSender, clock: FakeClock) -> NudgeSweeper:
-    return NudgeSweeper(
-        coach.tracker, sender, default_language="de", quiet=None, zone=UTC_ZONE, clock=clock
-    )
+    return NudgeSweeper(coach.tracker, sender, default_language="de", quiet=None, clock=clock)
 
 
 def _buttons(reply: Reply) -> dict[str, Action]:
@@ -69,16 +67,43 @@ async def test_logging_confirms_and_schedules(coach: Coach, store: Storage) -> N
     assert [e.event for e in await store.follow_ups.history(follow_up.id)] == ["created"]
 
 
-async def test_linkedin_note_is_checked_against_the_knowledge_base(coach: Coach) -> None:
-    too_long = await coach.command(ERIKA, "request", "linkedin Erika | " + "x" * 301)
-    assert "höchstens 300 Zeichen" in reply_text(too_long)
-    assert not await coach.store.follow_ups.pending(7)
-    long = await coach.command(ERIKA, "request", "linkedin Erika | " + "x" * 250)
-    assert "etwa 200 Zeichen" in reply_text(long)
+async def test_a_memo_is_the_users_own_and_never_checked_against_platform_rules(
+    coach: Coach,
+) -> None:
+    memo = "Messe Hamburg, Stand B12; " + "x" * 300  # longer than any invitation text
+    saved = await coach.command(ERIKA, "request", f"linkedin Erika\n{memo}")
+    assert "Notiert: LinkedIn-Einladung an Erika." in reply_text(saved)
+    assert "Ihre Notiz (nur für Sie): Messe Hamburg" in reply_text(saved)
+    assert "Zeichen" not in reply_text(saved)
     xing = await coach.command(ERIKA, "request", "xing Max | Hallo Max")
-    assert "nur mit Premium" in reply_text(xing)
+    assert "Premium" not in reply_text(xing)
+    assert len(await coach.store.follow_ups.pending(7)) == 2
     endless = await coach.command(ERIKA, "request", "xing Max | " + "x" * 1001)
     assert "höchstens 1000 Zeichen" in reply_text(endless)
+    assert len(await coach.store.follow_ups.pending(7)) == 2
+
+
+async def test_an_invitation_draft_is_checked_against_the_limits_with_dated_updates(
+    coach: Coach,
+) -> None:
+    too_long = reply_text(await coach.command(ERIKA, "draft", "linkedin " + "x" * 301))
+    assert "301 Zeichen" in too_long and "höchstens 300 Zeichen" in too_long
+    assert "Update, Stand 2025 (eine Quelle)" in too_long
+    long = reply_text(await coach.command(ERIKA, "draft", "linkedin " + "x" * 250))
+    assert "etwa 200 Zeichen" in long
+    short = reply_text(await coach.command(ERIKA, "draft", "linkedin Hallo Erika, wir kennen uns"))
+    assert "Das passt" in short
+    xing = reply_text(await coach.command(ERIKA, "draft", "xing Hallo Max"))
+    assert "nur mit Premium" in xing
+    # Guided: platform first, then the pasted text; nothing is logged as a request.
+    menu = await coach.command(ERIKA, "draft")
+    linkedin = next(b for row in menu.buttons for b in row if b.label == "LinkedIn")
+    asked = await coach.press(ERIKA, linkedin.action)
+    assert "Einladungstext für LinkedIn" in reply_text(asked)
+    draft = "Hallo Erika, schön, Sie auf der Messe getroffen zu haben"
+    checked = await coach.question(ERIKA, draft)
+    assert f"Ihr Text für LinkedIn hat {len(draft)} Zeichen." in reply_text(checked)
+    assert not await coach.store.follow_ups.pending(7)
 
 
 async def test_nudges_come_after_delay_repeat_at_most_three_times_then_expire(
@@ -106,8 +131,18 @@ async def test_nudges_come_after_delay_repeat_at_most_three_times_then_expire(
     clock.advance(days=7)
     result = await sweeper.sweep()
     assert (result.sent, result.expired) == (0, 1)
-    assert len(sender.sent) == 3
+    assert len(sender.sent) == 4, "the expiry is told once"
+    assert "Abgelaufen: LinkedIn-Einladung an Erika Mustermann" in sender.texts()[3]
     assert not await coach.store.follow_ups.pending(7)
+    clock.advance(days=7)
+    assert (await sweeper.sweep()).sent == 0 and len(sender.sent) == 4
+    # The expiry notice's buttons still work: a late "accepted" keeps its real date.
+    accepted = _buttons(sender.sent[3][1])["Angenommen"]
+    clock.advance(days=2)
+    saved = await coach.press(ERIKA, accepted)
+    assert "als angenommen vermerkt" in reply_text(saved)
+    (closed,) = await coach.store.follow_ups.closed(7, clock() - timedelta(days=1))
+    assert closed.state == "accepted" and closed.closed_at == int(clock().timestamp())
 
 
 async def test_advice_fits_platform_and_direction(
@@ -196,9 +231,7 @@ async def test_quiet_hours_defer_never_drop(
     coach: Coach, sender: RecordingSender, clock: FakeClock
 ) -> None:
     quiet = QuietHours.parse("21:00-08:00")
-    sweeper = NudgeSweeper(
-        coach.tracker, sender, default_language="de", quiet=quiet, zone=UTC_ZONE, clock=clock
-    )
+    sweeper = NudgeSweeper(coach.tracker, sender, default_language="de", quiet=quiet, clock=clock)
     clock.now = clock.now.replace(hour=22)
     await coach.command(ERIKA, "request", "linkedin Erika")
     clock.advance(days=7)
@@ -251,9 +284,7 @@ async def test_a_crash_while_sending_never_causes_a_double(
     (claimed,) = await coach.store.follow_ups.claim_due(
         clock(), 10
     )  # the crash: claimed, never recorded
-    restarted = NudgeSweeper(
-        coach.tracker, sender, default_language="de", quiet=None, zone=UTC_ZONE, clock=clock
-    )
+    restarted = NudgeSweeper(coach.tracker, sender, default_language="de", quiet=None, clock=clock)
     assert await restarted.recover() == 1
     assert (await restarted.sweep()).sent == 0
     events = [e.event for e in await coach.store.follow_ups.history(claimed.id)]
@@ -267,9 +298,7 @@ async def test_nudge_due_while_down_is_sent_once_after_restart(
 ) -> None:
     await coach.command(ERIKA, "request", "linkedin Erika")
     clock.advance(days=9)  # the bot was down when it fell due
-    restarted = NudgeSweeper(
-        coach.tracker, sender, default_language="de", quiet=None, zone=UTC_ZONE, clock=clock
-    )
+    restarted = NudgeSweeper(coach.tracker, sender, default_language="de", quiet=None, clock=clock)
     assert await restarted.recover() == 0
     assert (await restarted.sweep()).sent == 1
     assert (await restarted.sweep()).sent == 0

@@ -29,6 +29,7 @@ async def _busy_user(coach: Coach, user: UserRef, name: str, clock: FakeClock) -
     await coach.press(user, Action(ActionKind.SETTING, "digest-on"))
     await coach.store.follow_ups.claim_digest(user.id, "2026-W48", clock())
     await coach.press(user, Action(ActionKind.LANGUAGE, "de"))
+    await coach.press(user, Action(ActionKind.REQUEST, "xing-sent"))  # a guided step, unfinished
     # A message of theirs fetched and saved, not handled yet.
     await coach.store.inbox.receive([(1000 + user.id, user.id, f'{{"text": "{name}"}}')])
 

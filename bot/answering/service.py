@@ -18,7 +18,7 @@ from bot.answering.matcher import (
     Weights,
 )
 from bot.domain import Lang
-from bot.knowledge import Entry, KnowledgeBase, Update
+from bot.knowledge import Entry, KnowledgeBase
 from bot.reply import Action, ActionKind, Block, Button, Reply
 
 Outcome = Literal["answer", "clarify", "decline", "smalltalk"]
@@ -282,7 +282,7 @@ class AnswerService:
             blocks.append(Block(text.answer))
             if full and text.more:
                 blocks.append(Block(text.more))
-            blocks += [Block(self.update_line(lang, update), "note") for update in entry.updates]
+            blocks += [Block(self.kb.update_line(lang, update), "note") for update in entry.updates]
             if full and text.tip:
                 blocks.append(Block(ui.get(lang, "tip", tip=text.tip), "note"))
             has_more = has_more or bool(text.more or text.tip)
@@ -297,18 +297,6 @@ class AnswerService:
                 *buttons,
             )
         return Reply(tuple(blocks), buttons, edit=full)
-
-    def update_line(self, lang: Lang, update: Update) -> str:
-        """One dated update as one line: "Update seit 2023 (gut belegt): ..."."""
-        ui = self.kb.ui
-        if update.since is not None:
-            label = ui.get(lang, "update_since", year=update.since)
-        else:
-            label = ui.get(lang, "update_as_of", year=update.as_of)
-        confidence = ui.get(lang, f"confidence_{update.confidence}")
-        return ui.get(
-            lang, "update_line", label=label, confidence=confidence, text=update.text(lang)
-        )
 
     def _follow_ups(self, lang: Lang, entries: Sequence[Entry]) -> tuple[tuple[Button, ...], ...]:
         shown = {entry.id for entry in entries}

@@ -5,14 +5,15 @@ once per nudge:
 
 1. `claim_due` marks a batch of due rows as claimed, committed before anything is sent.
 2. Each is sent; on success `complete_nudge` counts it and schedules the next one (or, after
-   the last, the expiry). Explicit failures (429 after retries, 5xx, network) release the
-   claim with a short delay, so the next sweep tries again: such a nudge is late, not lost.
+   the last, the expiry notice, which tells the user once and keeps the request's
+   buttons). Explicit failures (429 after retries, 5xx, network) release the claim with a
+   short delay, so the next sweep tries again: such a nudge is late, not lost.
 3. A claim still set when the bot starts is left over from a crash while sending. Telegram
    may or may not have delivered it, and there is no way to ask, so it is counted as sent:
    never a double message, at the price of possibly one missing nudge in that rare case.
    The user still gets the next one, and /pending always shows the request.
 
-Quiet hours defer a nudge to their end (in the operator's time zone), never drop it. A user
+Quiet hours defer a nudge to their end (in the user's time zone), never drop it. A user
 who blocked the bot (403) is marked inactive; their nudges wait until they write again.
 """
 
@@ -22,12 +23,11 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 from bot.domain import Clock, FollowUp, Lang, language_for
-from bot.followups.policy import QuietHours
+from bot.followups.policy import NudgePolicy, QuietHours
 from bot.followups.tracker import RequestTracker
 from bot.reply import Reply
 
@@ -64,7 +64,6 @@ class NudgeSweeper:
         *,
         default_language: Lang,
         quiet: QuietHours | None,
-        zone: ZoneInfo,
         clock: Clock,
         batch: int = BATCH,
     ) -> None:
@@ -73,7 +72,6 @@ class NudgeSweeper:
         self.default_language = default_language
         self.send = send
         self.quiet = quiet
-        self.zone = zone
         self.clock = clock
         self.batch = batch
         self._running = asyncio.Lock()
@@ -86,10 +84,24 @@ class NudgeSweeper:
             policy = self.tracker.policy_for(user)
             now = self.clock()
             log.warning("nudge %s was being sent during a crash; not sending again", follow_up.id)
+            if self._expires(follow_up, policy, now):  # it was the expiry notice
+                await self.store.follow_ups.expire(follow_up.id, now)
+                continue
+            advised = self.tracker.advise_withdraw(follow_up, now)
             await self.store.follow_ups.complete_nudge(
-                follow_up.id, now, policy.following(now), event="nudge_uncertain"
+                follow_up.id,
+                now,
+                self.tracker.next_due(follow_up, policy, now, advised),
+                event="nudge_uncertain",
+                advised_withdraw=advised,
             )
         return len(stale)
+
+    def _expires(self, follow_up: FollowUp, policy: NudgePolicy, now: datetime) -> bool:
+        """All nudges sent and no withdraw advice still to come: the expiry notice is due."""
+        if follow_up.nudges_sent < policy.max_nudges:
+            return False
+        return not self.tracker.advise_withdraw(follow_up, now)
 
     async def sweep(self) -> SweepResult:
         """Deliver everything due now; a sweep already running makes this one a no-op."""
@@ -118,23 +130,31 @@ class NudgeSweeper:
         now = self.clock()
         user = await self.store.users.get(follow_up.user_id)
         policy = self.tracker.policy_for(user)
-        if follow_up.nudges_sent >= policy.max_nudges:
-            await self.store.follow_ups.expire(follow_up.id, now)
-            result.expired += 1
-            return
         if self.quiet is not None:
-            allowed = self.quiet.defer(now, self.zone)
+            allowed = self.quiet.defer(now, self.tracker.zone_for(user))
             if allowed != now:
                 await self.store.follow_ups.release(follow_up.id, allowed)
                 result.deferred += 1
                 return
         lang = language_for(user, None, self.default_language)
-        reply = self.tracker.follow_up_reply(lang, follow_up, now, nudge=True)
+        expires = self._expires(follow_up, policy, now)
+        advised = not expires and self.tracker.advise_withdraw(follow_up, now)
+        if expires:
+            reply = self.tracker.expired_reply(lang, follow_up, now)
+        else:
+            reply = self.tracker.follow_up_reply(lang, follow_up, now, nudge=True)
         outcome = await self.send(follow_up.user_id, reply)
-        if outcome in ("sent", "failed"):
+        if outcome in ("sent", "failed") and expires:
+            await self.store.follow_ups.expire(follow_up.id, now)
+            result.expired += 1
+        elif outcome in ("sent", "failed"):
             event = "nudged" if outcome == "sent" else "nudge_failed"
             await self.store.follow_ups.complete_nudge(
-                follow_up.id, now, policy.following(now), event=event
+                follow_up.id,
+                now,
+                self.tracker.next_due(follow_up, policy, now, advised),
+                event=event,
+                advised_withdraw=advised and outcome == "sent",
             )
             result.sent += outcome == "sent"
         elif outcome == "blocked":
@@ -146,20 +166,22 @@ class NudgeSweeper:
             result.retried += 1
 
     async def _digests(self, result: SweepResult) -> None:
-        """Monday from 08:00 local time: one digest per user and week, at most once."""
+        """Monday from 08:00 in each user's time zone: one digest per user and week, once."""
         now = self.clock()
-        local = now.astimezone(self.zone)
-        if local.weekday() != DIGEST_WEEKDAY or local.hour < DIGEST_HOUR:
-            return
-        year, week, _ = local.isocalendar()
-        label = f"{year}-W{week:02d}"
-        for user in await self.store.follow_ups.digest_candidates(label):
-            if not await self.store.follow_ups.claim_digest(user.id, label, now):
+        for zone_name in await self.store.users.digest_zones():
+            zone = self.tracker.zone_for_name(zone_name)
+            local = now.astimezone(zone)
+            if local.weekday() != DIGEST_WEEKDAY or local.hour < DIGEST_HOUR:
                 continue
-            lang = language_for(user, None, self.default_language)
-            outcome = await self.send(user.id, await self.tracker.digest(user, lang, now))
-            if outcome == "blocked":
-                await self.store.users.set_active(user.id, False)
-            elif outcome == "retry":
-                await self.store.follow_ups.unclaim_digest(user.id, label)
-            result.digests += outcome == "sent"
+            year, week, _ = local.isocalendar()
+            label = f"{year}-W{week:02d}"
+            for user in await self.store.follow_ups.digest_candidates(label, zone_name):
+                if not await self.store.follow_ups.claim_digest(user.id, label, now):
+                    continue
+                lang = language_for(user, None, self.default_language)
+                outcome = await self.send(user.id, await self.tracker.digest(user, lang, now))
+                if outcome == "blocked":
+                    await self.store.users.set_active(user.id, False)
+                elif outcome == "retry":
+                    await self.store.follow_ups.unclaim_digest(user.id, label)
+                result.digests += outcome == "sent"

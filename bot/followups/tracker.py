@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.domain import Direction, FollowUp, Lang, Platform, User
+from bot.domain import FollowUp, GuidedStep, Lang, Platform, User
 from bot.followups.policy import (
     DECISION_CODES,
     DECISIONS,
@@ -13,7 +13,14 @@ from bot.followups.policy import (
     format_duration,
     format_every,
 )
-from bot.followups.requests import MAX_NOTE, RequestInput, RequestSyntaxError, parse_request
+from bot.followups.requests import (
+    MAX_NOTE,
+    RequestInput,
+    RequestSyntaxError,
+    parse_person,
+    parse_request,
+    platform_word,
+)
 from bot.knowledge import KnowledgeBase
 from bot.reply import Action, ActionKind, Block, Button, Reply
 from bot.storage import Storage
@@ -21,25 +28,64 @@ from bot.storage import Storage
 # Delays a user can pick in /settings (the operator's default applies until they do).
 DELAY_CHOICES = (timedelta(days=3), timedelta(days=7), timedelta(days=14))
 PENDING_SHOWN = 10
-# A guided /request waits this long for the name.
-AWAIT_NAME = timedelta(minutes=15)
+# A guided step (a name, a draft, a time zone) is forgotten after this long.
+STEP_TIMEOUT = timedelta(minutes=30)
+# Time zones offered in /settings before free entry; D-A-CH first.
+TIMEZONE_CHOICES = (
+    "Europe/Berlin",
+    "Europe/Vienna",
+    "Europe/Zurich",
+    "Europe/London",
+    "America/New_York",
+    "UTC",
+)
 
 
-@dataclass(frozen=True)
-class _Awaiting:
-    platform: Platform
-    direction: Direction
-    since: datetime
+def zone_named(name: str) -> ZoneInfo | None:
+    """The IANA time zone a user typed ("europe/berlin", "Asia/Dubai"), if it exists."""
+    cleaned = name.strip().replace(" ", "_")
+    if not cleaned or len(cleaned) > 64 or ".." in cleaned or cleaned.startswith("/"):
+        return None
+    try:
+        return ZoneInfo(cleaned)
+    except (ZoneInfoNotFoundError, ValueError):
+        wanted = cleaned.casefold()
+        for zone in _zones():
+            if zone.casefold() == wanted:
+                return ZoneInfo(zone)
+        return None
+
+
+def _zones() -> set[str]:
+    from zoneinfo import available_timezones
+
+    return available_timezones()
 
 
 class RequestTracker:
     """Requests in, confirmations, lists, nudges and decisions out."""
 
-    def __init__(self, kb: KnowledgeBase, store: Storage, policy: NudgePolicy) -> None:
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        store: Storage,
+        policy: NudgePolicy,
+        zone: ZoneInfo | None = None,
+        retention: timedelta = timedelta(days=90),
+    ) -> None:
         self.kb = kb
         self.store = store
         self.policy = policy
-        self._awaiting: dict[int, _Awaiting] = {}
+        self.zone = zone or ZoneInfo("Europe/Berlin")
+        self.retention = retention
+
+    def zone_for(self, user: User | None) -> ZoneInfo:
+        """The user's own time zone, else the operator's."""
+        return self.zone_for_name(user.timezone if user is not None else None)
+
+    def zone_for_name(self, name: str | None) -> ZoneInfo:
+        """A stored time zone name ("" or None: the operator's)."""
+        return (zone_named(name) if name else None) or self.zone
 
     def _ui(self, lang: Lang, key: str, **values: object) -> str:
         return self.kb.ui.get(lang, key, **values)
@@ -68,7 +114,9 @@ class RequestTracker:
         try:
             parsed = parse_request(args)
         except RequestSyntaxError as error:
-            return Reply((Block(self._ui(lang, error.reason)),), self._choose(lang).buttons)
+            return Reply(
+                (Block(self._ui(lang, error.reason, limit=MAX_NOTE)),), self._choose(lang).buttons
+            )
         return await self.log(user_id, lang, parsed, now)
 
     def _choose(self, lang: Lang) -> Reply:
@@ -82,82 +130,232 @@ class RequestTracker:
             )
             for direction in ("sent", "received")
         )
-        return Reply((Block(self._ui(lang, "request_choose")),), rows)
+        return Reply((Block(self._ui(lang, "request_choose")),), (*rows, self._cancel_row(lang)))
 
-    def start_guided(self, user_id: int, lang: Lang, arg: str, now: datetime) -> Reply:
-        """A platform/direction button: remember it and ask for the name."""
+    def _cancel_row(self, lang: Lang) -> tuple[Button, ...]:
+        return (Button(self._ui(lang, "button_cancel"), Action(ActionKind.STEP, "cancel")),)
+
+    # -- the guided flow: one step at a time, kept with the user ----------------------------
+
+    async def start_guided(self, user_id: int, lang: Lang, arg: str, now: datetime) -> Reply:
+        """A platform/direction button: remember it with the user and ask for the name."""
         platform, _, direction = arg.partition("-")
         if platform not in ("xing", "linkedin") or direction not in ("sent", "received"):
             return Reply((), notice=self._ui(lang, "stale_button"))
-        self._awaiting[user_id] = _Awaiting(platform, direction, now)  # type: ignore[arg-type]
-        return Reply((Block(self._ui(lang, "request_ask_name")),))
+        await self.store.users.set_step(
+            user_id, "name", {"platform": platform, "direction": direction}, now
+        )
+        return Reply((Block(self._ui(lang, "request_ask_name")),), (self._cancel_row(lang),))
 
-    def forget(self, user_id: int) -> None:
-        """Drop what is held in memory about the user (after /delete)."""
-        self._awaiting.pop(user_id, None)
+    async def step(self, user_id: int, now: datetime) -> GuidedStep | None:
+        """The step the user is in, unless it has timed out (then it is dropped)."""
+        step = await self.store.users.step(user_id)
+        if step is None:
+            return None
+        if now.timestamp() - step.since > STEP_TIMEOUT.total_seconds():
+            await self.store.users.clear_step(user_id)
+            return None
+        return step
 
-    def awaiting_name(self, user_id: int, now: datetime) -> bool:
-        waiting = self._awaiting.get(user_id)
-        if waiting is not None and now - waiting.since > AWAIT_NAME:
-            del self._awaiting[user_id]
-            return False
-        return waiting is not None
+    async def cancel(self, user_id: int, lang: Lang, *, edit: bool = False) -> Reply:
+        """/abbrechen or a cancel button: end the step; nothing is logged."""
+        had_step = await self.store.users.clear_step(user_id)
+        key = "step_cancelled" if had_step else "step_nothing_to_cancel"
+        return Reply((Block(self._ui(lang, key)),), edit=edit)
 
-    async def name_given(self, user_id: int, lang: Lang, text: str, now: datetime) -> Reply:
-        """The answer to "Wie heißt die Person?" in the guided flow."""
-        waiting = self._awaiting.pop(user_id)
+    async def name_given(
+        self, user_id: int, lang: Lang, step: GuidedStep, text: str, now: datetime
+    ) -> Reply:
+        """The answer to "Wie heißt die Person?": logged, or asked again with the reason."""
+        platform, direction = step.data["platform"], step.data["direction"]
         try:
-            parsed = parse_request(f"{waiting.platform} {waiting.direction} {text}")
+            parsed = parse_person(text, platform, direction)  # type: ignore[arg-type]
         except RequestSyntaxError as error:
-            self._awaiting[user_id] = waiting  # let them try again
-            return Reply((Block(self._ui(lang, error.reason)),))
+            return Reply(
+                (Block(self._ui(lang, error.reason, limit=MAX_NOTE)),), (self._cancel_row(lang),)
+            )
+        await self.store.users.clear_step(user_id)
         return await self.log(user_id, lang, parsed, now)
 
+    async def ask_to_confirm(
+        self, user_id: int, lang: Lang, step: GuidedStep, text: str, now: datetime
+    ) -> Reply:
+        """A reply that may not be a name: "Soll ich „…“ als Namen notieren?" Ja / Nein."""
+        await self.store.users.set_step(user_id, "confirm_name", {**step.data, "text": text}, now)
+        shown = text if len(text) <= 60 else text[:59] + "…"
+        buttons = (
+            Button(self._ui(lang, "button_yes"), Action(ActionKind.STEP, "yes")),
+            Button(self._ui(lang, "button_no"), Action(ActionKind.STEP, "no")),
+        )
+        return Reply((Block(self._ui(lang, "request_confirm_name", text=shown)),), (buttons,))
+
+    async def confirmed(
+        self, user_id: int, lang: Lang, step: GuidedStep, yes: bool, now: datetime
+    ) -> Reply:
+        """Ja: log the text as the name. Nein: ask for the name again."""
+        if yes:
+            return await self.name_given(user_id, lang, step, step.data["text"], now)
+        data = {key: value for key, value in step.data.items() if key != "text"}
+        await self.store.users.set_step(user_id, "name", data, now)
+        return Reply(
+            (Block(self._ui(lang, "request_ask_name_again")),), (self._cancel_row(lang),), edit=True
+        )
+
+    async def start_correction(self, user_id: int, lang: Lang, arg: str, now: datetime) -> Reply:
+        """The "Korrigieren" button under a confirmation: ask for the corrected entry."""
+        follow_up = await self._own(user_id, arg)
+        if follow_up is None:
+            return Reply((), notice=self._ui(lang, "follow_up_gone"))
+        await self.store.users.set_step(user_id, "correct", {"id": str(follow_up.id)}, now)
+        current = self._summary(lang, follow_up)
+        return Reply(
+            (Block(self._ui(lang, "request_correct_ask", current=current)),),
+            (self._cancel_row(lang),),
+        )
+
+    async def correction_given(
+        self, user_id: int, lang: Lang, step: GuidedStep, text: str, now: datetime
+    ) -> Reply:
+        """The corrected entry: a new name (and memo), or with a platform word, all of it."""
+        follow_up = await self._own(user_id, step.data.get("id", ""))
+        if follow_up is None:
+            await self.store.users.clear_step(user_id)
+            return Reply((Block(self._ui(lang, "follow_up_gone")),))
+        try:
+            first = text.split(maxsplit=1)[0] if text.split() else ""
+            if platform_word(first) is not None:
+                parsed = parse_request(text)
+            else:
+                parsed = parse_person(text, follow_up.platform, follow_up.direction)
+        except RequestSyntaxError as error:
+            return Reply(
+                (Block(self._ui(lang, error.reason, limit=MAX_NOTE)),), (self._cancel_row(lang),)
+            )
+        await self.store.users.clear_step(user_id)
+        changed = await self.store.follow_ups.correct(
+            user_id,
+            follow_up.id,
+            parsed.platform,
+            parsed.direction,
+            parsed.name,
+            parsed.note,
+            now,
+        )
+        if changed is None:
+            return Reply((Block(self._ui(lang, "follow_up_gone")),))
+        return self._confirmation(lang, changed, "request_corrected", ())
+
     async def log(self, user_id: int, lang: Lang, request: RequestInput, now: datetime) -> Reply:
-        """Check the note against the platform's limits, store, confirm when the nudge comes."""
-        hints: list[Block] = []
-        note = request.note
-        limit = self.kb.limit(request.platform)
-        if note is not None:
-            length = len(note)
-            if limit and limit.note_max and length > limit.note_max:
-                text = limit.text(lang).over_max.format(limit=limit.note_max, length=length)
-                return Reply((Block(text),))
-            if length > MAX_NOTE:
-                return Reply((Block(self._ui(lang, "request_note_too_long", limit=MAX_NOTE)),))
-            if limit and limit.note_soft and length > limit.note_soft:
-                hints.append(
-                    Block(
-                        limit.text(lang).over_soft.format(limit=limit.note_soft, length=length),
-                        "note",
-                    )
-                )
-            if limit and limit.text(lang).always and request.direction == "sent":
-                hints.append(Block(limit.text(lang).always, "note"))
+        """Store the request and confirm what was understood, and when the nudge comes.
+
+        The memo is the user's own and never checked against platform rules; checking an
+        invitation text is /entwurf.
+        """
         user = await self.store.users.get(user_id)
         policy = self.policy_for(user)
+        created = FollowUp(
+            id=0,
+            user_id=user_id,
+            platform=request.platform,
+            direction=request.direction,
+            name=request.name,
+            note=request.note,
+            state="pending",
+            created_at=int(now.timestamp()),
+            nudges_sent=0,
+            next_nudge_at=None,
+        )
+        first = self.first_due(created, policy)
         follow_up = await self.store.follow_ups.add(
             user_id,
             request.platform,
             request.direction,
             request.name,
-            note,
+            request.note,
             now,
-            policy.first(now),
+            first,
         )
-        blocks = [
-            Block(
-                self._ui(lang, "request_saved", what=self._what(lang, request), name=follow_up.name)
-            )
-        ]
         if user is None or user.nudges:
-            blocks.append(
-                Block(self._ui(lang, "request_when", duration=format_duration(policy.after, lang)))
+            when = Block(
+                self._ui(lang, "request_when", duration=format_duration(first - now, lang))
             )
         else:
-            blocks.append(Block(self._ui(lang, "request_nudges_off")))
-        pending = (Button(self._ui(lang, "button_pending"), Action(ActionKind.PENDING)),)
-        return Reply((*blocks, *hints), (pending,))
+            when = Block(self._ui(lang, "request_nudges_off"))
+        return self._confirmation(lang, follow_up, "request_saved", (when,))
+
+    def _summary(self, lang: Lang, follow_up: FollowUp) -> str:
+        """ "LinkedIn-Einladung an Erika Mustermann" plus the memo, if any."""
+        text = f"{self._what(lang, follow_up)} {follow_up.name}"
+        if follow_up.note:
+            text += "\n" + self._ui(lang, "follow_up_note", note=follow_up.note)
+        return text
+
+    def _confirmation(
+        self, lang: Lang, follow_up: FollowUp, key: str, extra: tuple[Block, ...]
+    ) -> Reply:
+        blocks = [Block(self._ui(lang, key, what=self._what(lang, follow_up), name=follow_up.name))]
+        if follow_up.note:
+            blocks.append(Block(self._ui(lang, "follow_up_note", note=follow_up.note), "note"))
+        buttons = (
+            Button(self._ui(lang, "button_correct"), Action(ActionKind.CORRECT, str(follow_up.id))),
+            Button(self._ui(lang, "button_pending"), Action(ActionKind.PENDING)),
+        )
+        return Reply((*blocks, *extra), (buttons,))
+
+    # -- checking an invitation text: an explicit action, apart from the memo --------------
+
+    def draft_menu(self, lang: Lang) -> Reply:
+        buttons = tuple(
+            Button(self._ui(lang, f"platform_{platform}"), Action(ActionKind.DRAFT, platform))
+            for platform in ("linkedin", "xing")
+        )
+        return Reply((Block(self._ui(lang, "draft_choose")),), (buttons, self._cancel_row(lang)))
+
+    async def draft(self, user_id: int, lang: Lang, args: str, now: datetime) -> Reply:
+        """`/entwurf [linkedin|xing] [text]`: check it now, or ask for what is missing."""
+        words = args.split(maxsplit=1)
+        platform = platform_word(words[0]) if words else None
+        if platform is None:
+            return self.draft_menu(lang)
+        if len(words) == 1:
+            return await self.start_draft(user_id, lang, platform, now)
+        return self.check_draft(lang, platform, words[1])
+
+    async def start_draft(self, user_id: int, lang: Lang, platform: str, now: datetime) -> Reply:
+        if platform not in ("xing", "linkedin"):
+            return Reply((), notice=self._ui(lang, "stale_button"))
+        await self.store.users.set_step(user_id, "draft", {"platform": platform}, now)
+        return Reply((Block(self._ui(lang, f"draft_ask_{platform}")),), (self._cancel_row(lang),))
+
+    async def draft_given(self, user_id: int, lang: Lang, step: GuidedStep, text: str) -> Reply:
+        await self.store.users.clear_step(user_id)
+        return self.check_draft(lang, step.data.get("platform", "linkedin"), text)
+
+    def check_draft(self, lang: Lang, platform: str, text: str) -> Reply:
+        """Characters against the platform's limits, with the dated updates behind them."""
+        chosen: Platform = "xing" if platform == "xing" else "linkedin"
+        draft = text.strip()
+        length = len(draft)
+        blocks = [Block(self._ui(lang, f"draft_length_{chosen}", length=length), "title")]
+        limit = self.kb.limit(chosen)
+        if limit is not None:
+            texts = limit.text(lang)
+            if limit.note_max and length > limit.note_max:
+                blocks.append(Block(texts.over_max.format(limit=limit.note_max, length=length)))
+            elif limit.note_soft and length > limit.note_soft:
+                blocks.append(Block(texts.over_soft.format(limit=limit.note_soft, length=length)))
+            elif limit.note_max:
+                blocks.append(
+                    Block(
+                        self._ui(lang, "draft_fits", max=limit.note_max, soft=limit.note_soft or 0)
+                    )
+                )
+            if texts.always:
+                blocks.append(Block(texts.always))
+            entry = self.kb.entry(limit.entry)
+            for update in entry.updates if entry else ():
+                blocks.append(Block(self.kb.update_line(lang, update), "note"))
+        return Reply(tuple(blocks))
 
     # -- the list and one request ----------------------------------------------------------
 
@@ -165,8 +363,9 @@ class RequestTracker:
         self, user_id: int, lang: Lang, now: datetime, *, edit: bool = False
     ) -> Reply:
         open_requests = await self.store.follow_ups.pending(user_id)
+        history = (Button(self._ui(lang, "button_history"), Action(ActionKind.HISTORY)),)
         if not open_requests:
-            return Reply((Block(self._ui(lang, "pending_empty")),), edit=edit)
+            return Reply((Block(self._ui(lang, "pending_empty")),), (history,), edit=edit)
         blocks = [Block(self._ui(lang, "pending_title", count=len(open_requests)), "title")]
         buttons = []
         for follow_up in open_requests[:PENDING_SHOWN]:
@@ -183,7 +382,32 @@ class RequestTracker:
             more = len(open_requests) - PENDING_SHOWN
             blocks.append(Block(self._ui(lang, "pending_more", count=more)))
         blocks.append(Block(self._ui(lang, "pending_hint"), "note"))
-        return Reply(tuple(blocks), tuple(buttons), edit=edit)
+        return Reply(tuple(blocks), (*buttons, history), edit=edit)
+
+    async def history(self, user_id: int, lang: Lang, now: datetime) -> Reply:
+        """Settled and expired requests of the retention period, newest first."""
+        closed = await self.store.follow_ups.closed(user_id, now - self.retention)
+        back = (Button(self._ui(lang, "button_back"), Action(ActionKind.PENDING)),)
+        days = self.retention.days
+        if not closed:
+            return Reply((Block(self._ui(lang, "history_empty", days=days)),), (back,), edit=True)
+        zone = self.zone_for(await self.store.users.get(user_id))
+        blocks = [Block(self._ui(lang, "history_title", count=len(closed), days=days), "title")]
+        buttons = []
+        for follow_up in closed[:PENDING_SHOWN]:
+            label = self._ui(
+                lang,
+                "history_item",
+                what=self._what(lang, follow_up),
+                name=follow_up.name,
+                state=self._ui(lang, f"state_{follow_up.state}"),
+                date=_local_date(follow_up.closed_at, zone, lang),
+            )
+            blocks.append(Block(label, "item"))
+            buttons.append((Button(label, Action(ActionKind.FOLLOW_UP, str(follow_up.id))),))
+        if len(closed) > PENDING_SHOWN:
+            blocks.append(Block(self._ui(lang, "pending_more", count=len(closed) - PENDING_SHOWN)))
+        return Reply(tuple(blocks), (*buttons, back), edit=True)
 
     def follow_up_reply(
         self, lang: Lang, follow_up: FollowUp, now: datetime, *, nudge: bool = False
@@ -196,7 +420,7 @@ class RequestTracker:
                 Block(self._ui(lang, "nudge_title", what=what, name=follow_up.name), "title"),
                 Block(self._ui(lang, self._advice(follow_up, now), age=age)),
             ]
-            if follow_up.nudges_sent + 1 >= self.policy.max_nudges:
+            if self.is_last_nudge(follow_up, self.policy, now):
                 blocks.append(Block(self._ui(lang, "nudge_last"), "note"))
         else:
             blocks = [
@@ -216,13 +440,107 @@ class RequestTracker:
         blocks.append(Block(self._ui(lang, "follow_up_question")))
         return Reply(tuple(blocks), self._decision_buttons(lang, follow_up), edit=not nudge)
 
+    def expired_reply(self, lang: Lang, follow_up: FollowUp, now: datetime) -> Reply:
+        """Told once when the last nudge went unanswered; the buttons still settle it."""
+        what = self._what(lang, follow_up)
+        age = format_duration(_whole(follow_up.age(now)), lang)
+        blocks = [
+            Block(self._ui(lang, "expired_title", what=what, name=follow_up.name), "title"),
+            Block(self._ui(lang, "expired_text", age=age)),
+        ]
+        expired = follow_up.model_copy(update={"state": "expired"})
+        return Reply(tuple(blocks), self._decision_buttons(lang, expired))
+
+    def _closed_reply(self, lang: Lang, follow_up: FollowUp, zone: ZoneInfo) -> Reply:
+        state = self._ui(lang, f"state_{follow_up.state}")
+        blocks = [
+            Block(f"{self._what(lang, follow_up)} {follow_up.name}", "title"),
+            Block(
+                self._ui(
+                    lang, "follow_up_closed_on", state=state,
+                    date=_local_date(follow_up.closed_at, zone, lang),
+                )
+            ),
+        ]  # fmt: skip
+        if follow_up.note:
+            blocks.append(Block(self._ui(lang, "follow_up_note", note=follow_up.note), "note"))
+        if follow_up.state == "expired":
+            blocks.append(Block(self._ui(lang, "expired_still")))
+            return Reply(tuple(blocks), self._decision_buttons(lang, follow_up), edit=True)
+        back = Button(self._ui(lang, "button_history"), Action(ActionKind.HISTORY))
+        return Reply(tuple(blocks), ((back,),), edit=True)
+
+    # -- when nudges fall due ---------------------------------------------------------------
+
+    def withdraw_at(self, follow_up: FollowUp) -> datetime | None:
+        """When an open LinkedIn invitation should get the withdraw advice, if still due."""
+        if follow_up.platform != "linkedin" or follow_up.direction != "sent":
+            return None
+        if follow_up.advised_withdraw:
+            return None
+        limit = self.kb.limit("linkedin")
+        days = limit.withdraw_after_days if limit else None
+        if days is None:
+            return None
+        created = datetime.fromtimestamp(follow_up.created_at, tz=self.zone)
+        return created + timedelta(days=days)
+
+    def advise_withdraw(self, follow_up: FollowUp, now: datetime) -> bool:
+        """Whether a nudge now carries the advice to withdraw (about three weeks open)."""
+        due = self.withdraw_at(follow_up)
+        return due is not None and now >= due
+
+    def first_due(self, follow_up: FollowUp, policy: NudgePolicy) -> datetime:
+        """The first nudge: after the user's delay, but no later than the withdraw advice."""
+        created = datetime.fromtimestamp(follow_up.created_at, tz=self.zone)
+        first = policy.first(created)
+        withdraw = self.withdraw_at(follow_up)
+        return min(first, withdraw) if withdraw is not None else first
+
+    def next_due(
+        self, follow_up: FollowUp, policy: NudgePolicy, sent_at: datetime, advised: bool
+    ) -> datetime:
+        """After a nudge sent at `sent_at`: the next nudge, or the expiry notice.
+
+        Whatever the cadence, the LinkedIn withdraw advice comes at about three weeks: the
+        next nudge is brought forward to it, and the expiry waits for it.
+        """
+        regular = policy.following(sent_at)
+        withdraw = None if advised else self.withdraw_at(follow_up)
+        if withdraw is None or withdraw <= sent_at:
+            return regular
+        if follow_up.nudges_sent + 1 >= policy.max_nudges:
+            return withdraw
+        return min(regular, withdraw)
+
+    def is_last_nudge(self, follow_up: FollowUp, policy: NudgePolicy, now: datetime) -> bool:
+        """Whether the nudge being sent now is the last one (the expiry notice follows)."""
+        if follow_up.nudges_sent + 1 < policy.max_nudges:
+            return False
+        advised = self.advise_withdraw(follow_up, now)
+        return advised or self.withdraw_at(follow_up) is None
+
+    async def reschedule_open(self, user_id: int, now: datetime) -> int:
+        """After the user changed their delays: open requests follow them from the next nudge."""
+        policy = self.policy_for(await self.store.users.get(user_id))
+        moved = 0
+        for follow_up in await self.store.follow_ups.pending(user_id):
+            if follow_up.next_nudge_at is None:
+                continue
+            if follow_up.nudges_sent == 0 or follow_up.last_nudge_at is None:
+                due = self.first_due(follow_up, policy)
+            else:
+                last = datetime.fromtimestamp(follow_up.last_nudge_at, tz=self.zone)
+                due = self.next_due(follow_up, policy, last, advised=False)
+            await self.store.follow_ups.move_nudge(follow_up.id, max(due, now))
+            moved += 1
+        return moved
+
     def _advice(self, follow_up: FollowUp, now: datetime) -> str:
         if follow_up.direction == "received":
             return f"nudge_received_{follow_up.platform}"
         if follow_up.platform == "linkedin":
-            limit = self.kb.limit("linkedin")
-            days = limit.withdraw_after_days if limit else None
-            if days is not None and follow_up.age(now) >= timedelta(days=days):
+            if self.advise_withdraw(follow_up, now):
                 return "nudge_sent_linkedin_withdraw"
             return "nudge_sent_linkedin"
         return "nudge_sent_xing"
@@ -243,6 +561,8 @@ class RequestTracker:
         if follow_up.direction == "sent":
             first.append(button("withdrawn"))
         back = Button(self._ui(lang, "button_back"), Action(ActionKind.PENDING))
+        if follow_up.state == "expired":  # no more nudges to move
+            return (tuple(first), (button("delete"), back))
         return (tuple(first), (button("snooze"), button("delete")), (back,))
 
     async def open(self, user_id: int, lang: Lang, arg: str, now: datetime) -> Reply:
@@ -250,8 +570,8 @@ class RequestTracker:
         if follow_up is None:
             return Reply((), notice=self._ui(lang, "follow_up_gone"))
         if follow_up.state != "pending":
-            state = self._ui(lang, f"state_{follow_up.state}")
-            return Reply((), notice=self._ui(lang, "follow_up_closed", state=state))
+            zone = self.zone_for(await self.store.users.get(user_id))
+            return self._closed_reply(lang, follow_up, zone)
         return self.follow_up_reply(lang, follow_up, now)
 
     async def _own(self, user_id: int, arg: str) -> FollowUp | None:
@@ -276,7 +596,8 @@ class RequestTracker:
             return Reply(
                 (Block(self._ui(lang, "delete_ask", name=name)),), ((confirm, back),), edit=True
             )
-        if follow_up.state != "pending":
+        late = follow_up.state == "expired" and decision != "snooze"
+        if follow_up.state != "pending" and not late:
             state = self._ui(lang, f"state_{follow_up.state}")
             return Reply((), notice=self._ui(lang, "follow_up_closed", state=state))
         if decision == "snooze":
@@ -315,9 +636,11 @@ class RequestTracker:
                     every=format_every(policy.repeat, lang),
                 )
             ),
+            Block(self._ui(lang, "settings_delays_apply"), "note"),
             Block(
                 self._ui(lang, "settings_digest", state=self._ui(lang, "on" if digest else "off"))
             ),
+            Block(self._ui(lang, "settings_timezone", zone=self.zone_for(user).key)),
         ]
 
     def settings_buttons(self, lang: Lang, user: User | None) -> list[tuple[Button, ...]]:
@@ -353,9 +676,45 @@ class RequestTracker:
             ),
             choice("after", policy.after),
             choice("repeat", policy.repeat),
+            (Button(self._ui(lang, "button_timezone"), Action(ActionKind.SETTING, "tz-menu")),),
         ]
 
-    async def change_setting(self, user_id: int, arg: str) -> bool:
+    def timezone_menu(self, lang: Lang, user: User | None) -> Reply:
+        current = self.zone_for(user).key
+        rows = [
+            tuple(
+                Button(
+                    ("✓ " if zone == current else "") + zone.split("/")[-1].replace("_", " "),
+                    Action(ActionKind.SETTING, f"tz-{TIMEZONE_CHOICES.index(zone)}"),
+                )
+                for zone in TIMEZONE_CHOICES[start : start + 2]
+            )
+            for start in range(0, len(TIMEZONE_CHOICES), 2)
+        ]
+        other = Button(
+            self._ui(lang, "button_timezone_other"), Action(ActionKind.SETTING, "tz-other")
+        )
+        back = Button(self._ui(lang, "button_settings"), Action(ActionKind.SETTING, "back"))
+        text = self._ui(lang, "timezone_choose", zone=current)
+        return Reply((Block(text),), (*rows, (other,), (back,)), edit=True)
+
+    async def start_timezone_entry(self, user_id: int, lang: Lang, now: datetime) -> Reply:
+        await self.store.users.set_step(user_id, "timezone", {}, now)
+        return Reply((Block(self._ui(lang, "timezone_ask")),), (self._cancel_row(lang),))
+
+    async def timezone_given(self, user_id: int, lang: Lang, text: str) -> Reply:
+        """Free entry of a time zone, checked against the IANA database."""
+        zone = zone_named(text)
+        if zone is None:
+            return Reply(
+                (Block(self._ui(lang, "timezone_unknown", text=text[:64])),),
+                (self._cancel_row(lang),),
+            )
+        await self.store.users.clear_step(user_id)
+        await self.store.users.set_timezone(user_id, zone.key)
+        return Reply((Block(self._ui(lang, "timezone_saved", zone=zone.key)),))
+
+    async def change_setting(self, user_id: int, arg: str, now: datetime) -> bool:
         """Apply a settings button; False for data that is not one of ours."""
         name, _, value = arg.partition("-")
         if name == "nudges" and value in ("on", "off"):
@@ -364,16 +723,18 @@ class RequestTracker:
         if name == "digest" and value in ("on", "off"):
             await self.store.users.set_preferences(user_id, digest=value == "on")
             return True
+        if name == "tz" and value.isdigit() and int(value) < len(TIMEZONE_CHOICES):
+            await self.store.users.set_timezone(user_id, TIMEZONE_CHOICES[int(value)])
+            return True
         seconds = {f"{d.days}d": int(d.total_seconds()) for d in DELAY_CHOICES}.get(value)
-        if seconds is None:
+        if seconds is None or name not in ("after", "repeat"):
             return False
         if name == "after":
             await self.store.users.set_preferences(user_id, follow_up_after=seconds)
-            return True
-        if name == "repeat":
+        else:
             await self.store.users.set_preferences(user_id, follow_up_repeat=seconds)
-            return True
-        return False
+        await self.reschedule_open(user_id, now)
+        return True
 
     # -- digest ----------------------------------------------------------------------------
 
@@ -411,3 +772,11 @@ def _whole(age: timedelta) -> timedelta:
         if age >= unit:
             return unit * (age // unit)
     return timedelta(seconds=max(1, int(age.total_seconds())))
+
+
+def _local_date(epoch: int | None, zone: ZoneInfo, lang: Lang) -> str:
+    """A stored moment as the user's local date: "03.12.2026", "3 Dec 2026"."""
+    if epoch is None:
+        return "–"
+    moment = datetime.fromtimestamp(epoch, tz=zone)
+    return moment.strftime("%d.%m.%Y") if lang == "de" else f"{moment.day} {moment:%b %Y}"

@@ -112,6 +112,25 @@ MIGRATIONS: Sequence[str] = (
     -- or "none" for "Nichts davon". Read by `python -m bot review` to grow the phrasings.
     ALTER TABLE question_log ADD COLUMN feedback TEXT;
     """,
+    """
+    -- Follow-ups that fit real life (issue 13): a user's own time zone; when a request was
+    -- settled (a late "accepted" keeps its real date) and last nudged; whether the LinkedIn
+    -- withdraw advice was given; and the step of a guided flow, kept across restarts.
+    ALTER TABLE users ADD COLUMN timezone TEXT;
+    ALTER TABLE follow_ups ADD COLUMN closed_at INTEGER;
+    ALTER TABLE follow_ups ADD COLUMN last_nudge_at INTEGER;
+    ALTER TABLE follow_ups ADD COLUMN advised_withdraw INTEGER NOT NULL DEFAULT 0;
+    UPDATE follow_ups SET closed_at = (
+        SELECT MAX(at) FROM follow_up_events AS e WHERE e.follow_up_id = follow_ups.id
+    ) WHERE state != 'pending';
+    CREATE INDEX follow_ups_closed ON follow_ups(user_id, closed_at) WHERE closed_at IS NOT NULL;
+    CREATE TABLE guided_steps (
+        user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+        step TEXT NOT NULL,
+        data TEXT NOT NULL,
+        since INTEGER NOT NULL
+    );
+    """,
 )
 
 

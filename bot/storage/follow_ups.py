@@ -16,6 +16,13 @@ class Event(BaseModel):
     detail: str | None
 
 
+# Which requests a change may reach (SQL literals, never user input): snoozing needs an open
+# one; settling also reaches an expired one (a late "accepted"); a correction reaches any.
+_OPEN = "('pending')"
+_SETTLEABLE = "('pending', 'expired')"
+_ANY = "('pending', 'expired', 'accepted', 'declined', 'withdrawn')"
+
+
 class FollowUps:
     """Connection requests and everything the nudge sweep and the digest record about them."""
 
@@ -77,21 +84,26 @@ class FollowUps:
     async def set_state(
         self, user_id: int, follow_up_id: int, state: State, now: datetime
     ) -> FollowUp | None:
-        """Close an open request; None if it is not this user's or no longer open."""
-        return await self._change_open(
-            user_id, follow_up_id, "state = ?, next_nudge_at = NULL", (state,), now, state, None
-        )
+        """Settle an open or expired request at `now`; None if not this user's or settled.
+
+        An expired request may still be settled: a late "accepted" keeps its real date.
+        """
+        return await self._change(
+            user_id, follow_up_id,
+            "state = ?, next_nudge_at = NULL, claimed_at = NULL, closed_at = ?",
+            (state, epoch(now)), now, state, None, _SETTLEABLE,
+        )  # fmt: skip
 
     async def snooze(
         self, user_id: int, follow_up_id: int, until: datetime, now: datetime
     ) -> FollowUp | None:
         """Move only the next nudge of an open request."""
-        return await self._change_open(
+        return await self._change(
             user_id, follow_up_id, "next_nudge_at = ?", (epoch(until),), now, "snoozed",
-            until.isoformat(),
+            until.isoformat(), _OPEN,
         )  # fmt: skip
 
-    async def _change_open(
+    async def _change(
         self,
         user_id: int,
         follow_up_id: int,
@@ -100,15 +112,17 @@ class FollowUps:
         now: datetime,
         event: str,
         detail: str | None,
+        states: str,
     ) -> FollowUp | None:
-        """Update an open request of this user and record the event, in one transaction.
+        """Update a request of this user in `states` and record the event, atomically.
 
-        `assignments` is a literal from this module, never user input; values are bound.
+        `assignments` and `states` are literals from this module, never user input; values
+        are bound.
         """
         async with self.db.transaction():
             row = await self.db.row(
                 f"""UPDATE follow_ups SET {assignments}
-                    WHERE id = ? AND user_id = ? AND state = 'pending' RETURNING *""",
+                    WHERE id = ? AND user_id = ? AND state IN {states} RETURNING *""",
                 (*values, follow_up_id, user_id),
             )
             if row is not None:
@@ -149,34 +163,89 @@ class FollowUps:
         )
 
     async def complete_nudge(
-        self, follow_up_id: int, sent_at: datetime, next_at: datetime, event: str = "nudged"
+        self,
+        follow_up_id: int,
+        sent_at: datetime,
+        next_at: datetime,
+        event: str = "nudged",
+        *,
+        advised_withdraw: bool = False,
     ) -> None:
         """Record a sent nudge and when the next one (or the expiry) falls due."""
         async with self.db.transaction():
             await self.db.rows(
-                """UPDATE follow_ups SET nudges_sent = nudges_sent + 1, next_nudge_at = ?,
-                       claimed_at = NULL
+                """UPDATE follow_ups SET nudges_sent = nudges_sent + 1,
+                       next_nudge_at = CASE WHEN state = 'pending' THEN ? END,
+                       claimed_at = NULL, last_nudge_at = ?,
+                       advised_withdraw = MAX(advised_withdraw, ?)
                    WHERE id = ?""",
-                (epoch(next_at), follow_up_id),
+                (epoch(next_at), epoch(sent_at), advised_withdraw, follow_up_id),
             )
-            await self._event(follow_up_id, sent_at, event, None)
+            await self._event(
+                follow_up_id, sent_at, event, "withdraw" if advised_withdraw else None
+            )
 
     async def release(self, follow_up_id: int, due: datetime | None = None) -> None:
         """Give a claim back unsent, optionally due at another time (quiet hours)."""
         await self.db.write(
-            """UPDATE follow_ups SET claimed_at = NULL, next_nudge_at = COALESCE(?, next_nudge_at)
+            """UPDATE follow_ups SET claimed_at = NULL,
+                   next_nudge_at = CASE WHEN state = 'pending' THEN COALESCE(?, next_nudge_at) END
                WHERE id = ?""",
             (epoch(due) if due else None, follow_up_id),
         )
 
     async def expire(self, follow_up_id: int, now: datetime) -> None:
+        """No more nudges; the request stays, and can still be settled late."""
         async with self.db.transaction():
             await self.db.rows(
-                """UPDATE follow_ups SET state = 'expired', next_nudge_at = NULL, claimed_at = NULL
+                """UPDATE follow_ups SET state = 'expired', next_nudge_at = NULL,
+                       claimed_at = NULL, closed_at = ?
                    WHERE id = ? AND state = 'pending'""",
-                (follow_up_id,),
+                (epoch(now), follow_up_id),
             )
             await self._event(follow_up_id, now, "expired", None)
+
+    async def closed(self, user_id: int, since: datetime) -> list[FollowUp]:
+        """The user's settled and expired requests closed since `since`, newest first."""
+        rows = await self.db.rows(
+            """SELECT * FROM follow_ups WHERE user_id = ? AND state != 'pending'
+               AND closed_at >= ? ORDER BY closed_at DESC, id DESC""",
+            (user_id, epoch(since)),
+        )
+        return [FollowUp.model_validate(dict(row)) for row in rows]
+
+    async def correct(
+        self,
+        user_id: int,
+        follow_up_id: int,
+        platform: Platform,
+        direction: Direction,
+        name: str,
+        note: str | None,
+        now: datetime,
+    ) -> FollowUp | None:
+        """Change what was logged (a typo in the name, the wrong platform)."""
+        return await self._change(
+            user_id, follow_up_id, "platform = ?, direction = ?, name = ?, note = ?",
+            (platform, direction, name, note), now, "corrected", None, _ANY,
+        )  # fmt: skip
+
+    async def move_nudge(self, follow_up_id: int, due: datetime) -> None:
+        """Reschedule the next nudge of an open request that is not being sent right now."""
+        await self.db.write(
+            """UPDATE follow_ups SET next_nudge_at = ?
+               WHERE id = ? AND state = 'pending' AND claimed_at IS NULL
+                 AND next_nudge_at IS NOT NULL""",
+            (epoch(due), follow_up_id),
+        )
+
+    async def purge_closed(self, before: datetime) -> int:
+        """Delete requests closed before `before` (the retention period); the number deleted."""
+        rows = await self.db.write(
+            "DELETE FROM follow_ups WHERE state != 'pending' AND closed_at < ? RETURNING id",
+            (epoch(before),),
+        )
+        return len(rows)
 
     async def stale_claims(self) -> list[FollowUp]:
         rows = await self.db.rows(
@@ -186,12 +255,14 @@ class FollowUps:
 
     # -- weekly digest ---------------------------------------------------------------------
 
-    async def digest_candidates(self, week: str) -> list[User]:
-        """Active users with the digest on who have not had this week's digest yet."""
+    async def digest_candidates(self, week: str, zone: str = "") -> list[User]:
+        """Active users in time zone `zone` ("": the operator's) with the digest on who have
+        not had this week's digest yet."""
         rows = await self.db.rows(
-            """SELECT * FROM users WHERE digest = 1 AND active = 1 AND NOT EXISTS (
+            """SELECT * FROM users WHERE digest = 1 AND active = 1
+               AND COALESCE(timezone, '') = ? AND NOT EXISTS (
                    SELECT 1 FROM digests AS d WHERE d.user_id = users.id AND d.week = ?)""",
-            (week,),
+            (zone, week),
         )
         return [User.model_validate(dict(row)) for row in rows]
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
-from bot.domain import Lang, User
+from bot.domain import GuidedStep, Lang, User
 from bot.storage.database import Database, epoch
 
 
@@ -75,9 +76,49 @@ class Users:
         )
         self._cache.pop(user_id, None)
 
+    async def set_timezone(self, user_id: int, timezone: str | None) -> None:
+        await self.db.write("UPDATE users SET timezone = ? WHERE id = ?", (timezone, user_id))
+        self._cache.pop(user_id, None)
+
+    async def digest_zones(self) -> list[str]:
+        """The time zones of active users with the digest on ("": the operator's)."""
+        rows = await self.db.rows(
+            "SELECT DISTINCT COALESCE(timezone, '') FROM users WHERE digest = 1 AND active = 1"
+        )
+        return sorted(row[0] for row in rows)
+
+    # -- the step of a guided flow ----------------------------------------------------------
+
+    async def step(self, user_id: int) -> GuidedStep | None:
+        row = await self.db.row(
+            "SELECT step, data, since FROM guided_steps WHERE user_id = ?", (user_id,)
+        )
+        if row is None:
+            return None
+        return GuidedStep(kind=row[0], data=json.loads(row[1]), since=row[2])
+
+    async def set_step(self, user_id: int, kind: str, data: dict[str, str], now: datetime) -> None:
+        """Wait for `kind` from the user next (replacing any step they were in)."""
+        await self.db.write(
+            """INSERT INTO guided_steps (user_id, step, data, since) VALUES (?, ?, ?, ?)
+               ON CONFLICT (user_id) DO UPDATE SET
+                   step = excluded.step, data = excluded.data, since = excluded.since""",
+            (user_id, kind, json.dumps(data, ensure_ascii=False), epoch(now)),
+        )
+
+    async def clear_step(self, user_id: int) -> bool:
+        """End the user's guided step; whether there was one."""
+        rows = await self.db.write(
+            "DELETE FROM guided_steps WHERE user_id = ? RETURNING user_id", (user_id,)
+        )
+        return bool(rows)
+
     async def export(self, user_id: int) -> dict[str, object]:
         row = await self.db.row("SELECT * FROM users WHERE id = ?", (user_id,))
-        return {"user": dict(row) if row else None}
+        step = await self.db.row(
+            "SELECT step, data, since FROM guided_steps WHERE user_id = ?", (user_id,)
+        )
+        return {"user": dict(row) if row else None, "guided_step": dict(step) if step else None}
 
     async def delete(self, user_id: int) -> None:
         """Erase the user; every table refers to users with ON DELETE CASCADE."""

@@ -46,7 +46,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.answering.service import AnswerService
-from bot.coach import COMMANDS, Coach, UserRef, canonical_command
+from bot.coach import COMMANDS, Coach, UserRef, canonical_command, split_command
 from bot.config import Settings
 from bot.domain import LANGS, Clock, utc_now
 from bot.followups.sweeper import Delivery, NudgeSweeper
@@ -252,8 +252,8 @@ async def on_command(update: Update, context: CoachContext) -> None:
     """A known command or alias, with its arguments."""
     message = update.effective_message
     assert message is not None and message.text is not None
-    canonical = canonical_command(message.text.split(maxsplit=1)[0]) or "help"
-    args = " ".join(context.args or [])
+    command, args = split_command(message.text)
+    canonical = canonical_command(command) or "help"
     await _respond(update, context, await context.coach.command(_user(update), canonical, args))
 
 
@@ -436,7 +436,6 @@ def build_application(
             TelegramSender(app.bot),
             default_language=coach.default_language,
             quiet=settings.quiet,
-            zone=settings.zone,
             clock=clock,
         )
         recovered = await sweeper.recover()
