@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -347,3 +347,158 @@ async def test_weekly_digest_once_on_monday_morning(
     assert len(digest) == 1 and "Offene Anfragen: 1" in digest[0] and "0/9 erledigt" in digest[0]
     clock.advance(days=7)
     assert (await sweeper.sweep()).digests == 1
+
+
+async def _nudge_days(
+    coach: Coach, sweeper: NudgeSweeper, sender: RecordingSender, clock: FakeClock, days: int
+) -> list[tuple[int, str]]:
+    """Run the sweep hourly for `days`; (day, text) of every message sent."""
+    start = clock()
+    seen: list[tuple[int, str]] = []
+    for _ in range(days * 24):
+        clock.advance(hours=1)
+        before = len(sender.sent)
+        await sweeper.sweep()
+        for _, reply in sender.sent[before:]:
+            seen.append(((clock() - start).days, to_plain(reply)))
+    return seen
+
+
+@pytest.mark.parametrize("cadence", [3, 7, 14])
+async def test_withdraw_advice_comes_at_three_weeks_whatever_the_cadence(
+    service: AnswerService, store: Storage, sender: RecordingSender, clock: FakeClock, cadence: int
+) -> None:
+    policy = NudgePolicy(timedelta(days=cadence), timedelta(days=cadence))
+    coach = Coach(service, store, policy=policy, clock=clock, timezone=UTC_ZONE)
+    sweeper = NudgeSweeper(coach.tracker, sender, default_language="de", quiet=None, clock=clock)
+    await coach.command(ERIKA, "request", "linkedin Erika Mustermann")
+    seen = await _nudge_days(coach, sweeper, sender, clock, 60)
+    withdraw = [day for day, text in seen if "zurückzuziehen" in text]
+    assert withdraw == [21], seen
+    expired = [day for day, text in seen if text.startswith("Abgelaufen")]
+    assert len(expired) == 1 and expired[0] > 21, "the expiry waits for the withdraw advice"
+    last = [day for day, text in seen if "letzte Erinnerung" in text]
+    assert len(last) == 1 and last[0] >= 21
+
+
+async def test_xing_requests_get_no_withdraw_advice_and_expire_on_their_cadence(
+    coach: Coach, sweeper: NudgeSweeper, sender: RecordingSender, clock: FakeClock
+) -> None:
+    await coach.command(ERIKA, "request", "xing Max Muster")
+    seen = await _nudge_days(coach, sweeper, sender, clock, 40)
+    assert [day for day, _ in seen] == [7, 14, 21, 28]
+    assert seen[-1][1].startswith("Abgelaufen") and not any("zurückzuziehen" in t for _, t in seen)
+
+
+async def test_changed_delays_apply_to_open_requests_from_the_next_nudge(
+    coach: Coach, sweeper: NudgeSweeper, sender: RecordingSender, clock: FakeClock
+) -> None:
+    await coach.command(ERIKA, "request", "xing Max Muster")
+    settings = await coach.command(ERIKA, "settings")
+    assert "auch für Ihre offenen Anfragen" in reply_text(settings)
+    await coach.press(ERIKA, _buttons(settings)["Erste nach 3 Tagen"])
+    seen = await _nudge_days(coach, sweeper, sender, clock, 5)
+    assert [day for day, _ in seen] == [3]
+    settings = await coach.command(ERIKA, "settings")
+    await coach.press(ERIKA, _buttons(settings)["Alle 2 Wochen"])
+    seen = await _nudge_days(coach, sweeper, sender, clock, 20)
+    assert [day for day, _ in seen] == [14 - 2], "next nudge 14 days after the first (day 3)"
+
+
+async def test_closed_and_expired_requests_stay_visible_in_the_history(
+    coach: Coach, sweeper: NudgeSweeper, sender: RecordingSender, clock: FakeClock
+) -> None:
+    await coach.command(ERIKA, "request", "xing Max Muster")
+    await coach.command(ERIKA, "request", "linkedin Erika Mustermann")
+    (_, linkedin) = await coach.store.follow_ups.pending(7)
+    await coach.press(ERIKA, Action(ActionKind.DECIDE, f"{linkedin.id}-a"))
+    await _nudge_days(coach, sweeper, sender, clock, 30)  # the XING one expires
+    listing = await coach.command(ERIKA, "pending")
+    assert "keine offenen Anfragen" in reply_text(listing)
+    history = await coach.press(ERIKA, _buttons(listing)["Erledigte anzeigen"])
+    text = reply_text(history)
+    assert "Erledigt in den letzten 90 Tagen: 2" in text
+    assert "Erika Mustermann · angenommen · 27.11.2026" in text
+    assert "Max Muster · abgelaufen" in text
+    detail = await coach.press(
+        ERIKA, _buttons(history)[next(k for k in _buttons(history) if "Max" in k)]
+    )
+    assert "Angenommen" in _buttons(detail), "an expired request can still be settled"
+    clock.advance(days=91)
+    assert await coach.purge_old_questions() == 0
+    assert not await coach.store.follow_ups.closed(7, clock() - timedelta(days=365))
+
+
+BERLIN = ZoneInfo("Europe/Berlin")
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+@pytest.mark.parametrize(
+    ("start", "zone", "quiet_end_utc"),
+    [
+        # Berlin leaves summer time on 25 Oct 2026: 08:00 local is 06:00 UTC before, 07:00 after.
+        (datetime(2026, 10, 24, 21, 0, tzinfo=UTC), BERLIN, (2026, 10, 25, 7)),
+        (datetime(2026, 10, 23, 21, 0, tzinfo=UTC), BERLIN, (2026, 10, 24, 6)),
+        # New York leaves it on 1 Nov 2026: 08:00 local is 12:00 UTC before, 13:00 after.
+        (datetime(2026, 11, 1, 3, 0, tzinfo=UTC), NEW_YORK, (2026, 11, 1, 13)),
+        (datetime(2026, 10, 31, 3, 0, tzinfo=UTC), NEW_YORK, (2026, 10, 31, 12)),
+    ],
+)
+async def test_quiet_hours_follow_the_users_time_zone_across_dst(
+    service: AnswerService,
+    store: Storage,
+    sender: RecordingSender,
+    start: datetime,
+    zone: ZoneInfo,
+    quiet_end_utc: tuple[int, int, int, int],
+) -> None:
+    clock = FakeClock(start - timedelta(days=7))
+    coach = Coach(service, store, clock=clock, timezone=UTC_ZONE)
+    quiet = QuietHours.parse("21:00-08:00")
+    sweeper = NudgeSweeper(coach.tracker, sender, default_language="de", quiet=quiet, clock=clock)
+    await coach.store.users.touch(7, "de", clock())
+    await coach.store.users.set_timezone(7, zone.key)
+    await coach.command(ERIKA, "request", "xing Max Muster")
+    clock.now = start
+    while not sender.sent:
+        await sweeper.sweep()
+        clock.advance(minutes=30)
+    sent_at = clock() - timedelta(minutes=30)
+    assert (sent_at.year, sent_at.month, sent_at.day, sent_at.hour) == quiet_end_utc
+
+
+async def test_the_digest_comes_on_monday_morning_in_each_users_time_zone(
+    service: AnswerService, store: Storage, sender: RecordingSender
+) -> None:
+    # Monday 26 Oct 2026, the day after Berlin left summer time (New York has not yet).
+    clock = FakeClock(datetime(2026, 10, 25, 12, 0, tzinfo=UTC))
+    coach = Coach(service, store, clock=clock, timezone=BERLIN)
+    sweeper = NudgeSweeper(coach.tracker, sender, default_language="de", quiet=None, clock=clock)
+    for user, zone in ((ERIKA, None), (MAX, NEW_YORK.key)):
+        await coach.press(user, Action(ActionKind.SETTING, "digest-on"))
+        await coach.store.users.set_timezone(user.id, zone)
+    times: dict[int, datetime] = {}
+    while len(times) < 2:
+        clock.advance(minutes=15)
+        before = len(sender.sent)
+        await sweeper.sweep()
+        for user_id, _ in sender.sent[before:]:
+            times.setdefault(user_id, clock())
+    assert times[7] == datetime(2026, 10, 26, 7, 0, tzinfo=UTC)  # 08:00 CET
+    assert times[8] == datetime(2026, 10, 26, 12, 0, tzinfo=UTC)  # 08:00 EDT
+    clock.advance(days=1)
+    assert (await sweeper.sweep()).digests == 0
+
+
+async def test_time_zone_is_picked_from_a_list_or_typed_and_checked(coach: Coach) -> None:
+    settings = await coach.command(ERIKA, "settings")
+    assert "Zeitzone: UTC" in reply_text(settings)
+    menu = await coach.press(ERIKA, _buttons(settings)["Zeitzone ändern"])
+    await coach.press(ERIKA, _buttons(menu)["Vienna"])
+    assert (await coach.store.users.get(7)).timezone == "Europe/Vienna"  # type: ignore[union-attr]
+    menu = await coach.press(ERIKA, _buttons(menu)["Andere Zeitzone …"])
+    wrong = await coach.question(ERIKA, "Mars/Olympus")
+    assert "kenne ich nicht" in reply_text(wrong)
+    saved = await coach.question(ERIKA, "asia/dubai")
+    assert "Asia/Dubai" in reply_text(saved)
+    assert (await coach.store.users.get(7)).timezone == "Asia/Dubai"  # type: ignore[union-attr]

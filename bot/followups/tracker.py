@@ -266,6 +266,7 @@ class RequestTracker:
             next_nudge_at=None,
         )
         first = self.first_due(created, policy)
+        logged_at = datetime.fromtimestamp(created.created_at, tz=now.tzinfo)
         follow_up = await self.store.follow_ups.add(
             user_id,
             request.platform,
@@ -277,7 +278,7 @@ class RequestTracker:
         )
         if user is None or user.nudges:
             when = Block(
-                self._ui(lang, "request_when", duration=format_duration(first - now, lang))
+                self._ui(lang, "request_when", duration=format_duration(first - logged_at, lang))
             )
         else:
             when = Block(self._ui(lang, "request_nudges_off"))
