@@ -13,7 +13,7 @@ from bot.answering.service import Answer, AnswerService
 from bot.config import Settings
 from bot.domain import Clock, GuidedStep, Lang, User, language_for, utc_now
 from bot.followups.policy import NudgePolicy
-from bot.followups.requests import read_reply
+from bot.followups.requests import name_part, read_reply
 from bot.followups.tracker import RequestTracker
 from bot.knowledge import KnowledgeBase
 from bot.render import to_plain
@@ -253,14 +253,14 @@ class Coach:
         reading = read_reply(text)
         if reading == "cancel":
             return await self.tracker.cancel(user.id, lang)
-        answer = self._ask(record, lang, text) if reading != "name" else None
-        if reading == "question" or (answer is not None and answer.outcome == "answer"):
-            answer = answer or self._ask(record, lang, text)
+        answer = self._ask(record, lang, text if reading != "name" else name_part(text))
+        knows = answer.outcome == "answer"
+        if reading == "question" or (reading == "unsure" and knows):
             await self._log_question(user, text, answer)
             still = Block(self._ui(lang, "request_not_logged"), "note")
             cancel = (Button(self._ui(lang, "button_cancel"), Action(ActionKind.STEP, "cancel")),)
             return Reply((*answer.reply.blocks, still), (*answer.reply.buttons, cancel))
-        if reading == "unsure":
+        if reading == "unsure" or knows:  # "XING Premium" reads like a name, but is a topic
             return await self.tracker.ask_to_confirm(user.id, lang, step, text, now)
         return await self.tracker.name_given(user.id, lang, step, text, now)
 

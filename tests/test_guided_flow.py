@@ -105,6 +105,7 @@ async def test_an_unsure_reply_is_asked_back_with_yes_and_no(
     await _choose(app, updates, request_fake, "XING: erhalten")
     await _send(app, updates.message("ok danke"))
     assert "Soll ich „ok danke“ als Namen notieren?" in request_fake.texts()[-1]
+    assert {"Ja", "Nein", "Abbrechen"} <= set(_buttons(request_fake))
     await _send(app, updates.press(_buttons(request_fake)["Nein"]))
     assert "Wie heißt die Person?" in request_fake.texts()[-1]
     await _send(app, updates.message("Hallo"))
@@ -194,4 +195,13 @@ async def test_a_step_times_out_and_the_text_is_a_question_again(
     await _choose(app, updates, request_fake, "LinkedIn: gesendet")
     clock.advance(minutes=31)
     await _send(app, updates.message("Erika Mustermann"))
+    assert not await store.follow_ups.pending(7)
+
+
+async def test_a_topic_that_reads_like_a_name_is_asked_back(
+    app: App, updates: UpdateFactory, request_fake: OfflineRequest, store: Storage
+) -> None:
+    await _choose(app, updates, request_fake, "LinkedIn: gesendet")
+    await _send(app, updates.message("XING Premium"))
+    assert "Soll ich „XING Premium“ als Namen notieren?" in request_fake.texts()[-1]
     assert not await store.follow_ups.pending(7)

@@ -131,6 +131,11 @@ def _person(
     return RequestInput(platform, direction or "sent", name, memo)
 
 
+def name_part(text: str) -> str:
+    """The text before the memo separator: what would be logged as the name."""
+    return _split_note(text)[0]
+
+
 def _split_note(text: str) -> tuple[str, str, str]:
     match = _NOTE_SEPARATOR.search(text.strip())
     if not match:
@@ -176,7 +181,7 @@ def read_reply(text: str) -> Reading:
 
     "unsure" (for example "ok danke" or a long sentence) makes the bot ask before it logs.
     """
-    head = _split_note(text)[0]
+    head = name_part(text)
     words = re.findall(r"[\wäöüß'-]+", head.lower())
     phrase = " ".join(words)
     if phrase in _CANCEL_PHRASES or _CANCEL_WORDS & set(words):

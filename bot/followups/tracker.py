@@ -187,7 +187,10 @@ class RequestTracker:
             Button(self._ui(lang, "button_yes"), Action(ActionKind.STEP, "yes")),
             Button(self._ui(lang, "button_no"), Action(ActionKind.STEP, "no")),
         )
-        return Reply((Block(self._ui(lang, "request_confirm_name", text=shown)),), (buttons,))
+        return Reply(
+            (Block(self._ui(lang, "request_confirm_name", text=shown)),),
+            (buttons, self._cancel_row(lang)),
+        )
 
     async def confirmed(
         self, user_id: int, lang: Lang, step: GuidedStep, yes: bool, now: datetime
