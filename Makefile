@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/answer_speed.py
 	$(BIN)/python benchmarks/telegram_throughput.py
 	$(BIN)/python benchmarks/nudge_sweep.py
+	$(BIN)/python benchmarks/import_progress.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 from datetime import timedelta
@@ -12,6 +13,7 @@ from rapidfuzz import fuzz, process
 from bot.answering.service import Answer, AnswerService
 from bot.config import Settings
 from bot.domain import Clock, GuidedStep, Lang, User, language_for, utc_now
+from bot.followups.linkedin_export import ExportError, parse_export
 from bot.followups.policy import NudgePolicy
 from bot.followups.requests import name_part, read_reply
 from bot.followups.tracker import RequestTracker
@@ -41,6 +43,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "request": ("anfrage",),
     "pending": ("offen",),
     "draft": ("entwurf",),
+    "progress": ("fortschritt",),
+    "import": ("importieren",),
     "cancel": ("abbrechen",),
     "privacy": ("datenschutz",),
     "export": (),
@@ -150,6 +154,11 @@ class Coach:
         await self.store.users.clear_step(user.id)
         if name == "draft":
             return await self.tracker.draft(user.id, await self.language(user), args, self.clock())
+        if name == "progress":
+            return await self.tracker.progress(user.id, await self.language(user), self.clock())
+        if name == "import":
+            lang = await self.language(user)
+            return Reply((Block(self._ui(lang, "import_how")),))
         if name == "start":
             return await self.start(user)
         if name == "help":
@@ -195,6 +204,26 @@ class Coach:
     async def unknown_command(self, user: UserRef) -> Reply:
         lang = await self.language(user)
         return Reply((Block(self._ui(lang, "unknown_command")),), self.answers.main_buttons(lang))
+
+    async def import_file(self, user: UserRef, data: bytes, filename: str) -> Reply:
+        """A file the user sent: LinkedIn's data export (ZIP or CSV) becomes follow-ups.
+
+        The file itself is never stored: it is read in memory, and only the rows that became
+        requests are kept.
+        """
+        lang = await self.language(user)
+        await self.store.users.clear_step(user.id)
+        try:
+            # Parsing thousands of rows is CPU work: off the event loop.
+            content = await asyncio.to_thread(parse_export, data, filename)
+        except ExportError as error:
+            return Reply((Block(self._ui(lang, f"import_error_{error.reason}")),))
+        return await self.tracker.import_export(user.id, lang, content, self.clock())
+
+    async def file_refused(self, user: UserRef, reason: str) -> Reply:
+        """A file not read at all: too large to download, or the download failed."""
+        lang = await self.language(user)
+        return Reply((Block(self._ui(lang, f"import_error_{reason}")),))
 
     async def non_text(self, user: UserRef) -> Reply:
         lang = await self.language(user)
@@ -513,6 +542,8 @@ class Coach:
             return await self.tracker.start_draft(user.id, lang, action.arg, now)
         if kind is ActionKind.STEP:
             return await self._step_button(user, lang, action.arg)
+        if kind is ActionKind.PROGRESS:
+            return await self.tracker.progress(user.id, lang, now)
         if kind is ActionKind.FORGET:
             if action.arg == "yes":
                 await self.forget(user)

@@ -78,6 +78,22 @@ class FollowUp(BaseModel):
     closed_at: int | None = None
     last_nudge_at: int | None = None
     advised_withdraw: bool = False
+    profile_url: str | None = None  # known for requests imported from LinkedIn's export
 
     def age(self, now: datetime) -> timedelta:
         return now - datetime.fromtimestamp(self.created_at, tz=now.tzinfo)
+
+
+class NewFollowUp(BaseModel):
+    """A request to store as a row, with its own dates (from an import, not from now)."""
+
+    platform: Platform
+    direction: Direction
+    name: str
+    profile_url: str | None
+    state: State
+    created_at: int
+    nudges_sent: int = 0
+    next_nudge_at: int | None = None
+    closed_at: int | None = None
+    advised_withdraw: bool = False

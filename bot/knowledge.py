@@ -172,6 +172,13 @@ class UiTexts(_Model):
         text = (self.de if lang == "de" else self.en)[key]
         return text.format(**values) if values else text
 
+    def prefixed(self, lang: Lang, prefix: str) -> dict[str, str]:
+        """The texts whose keys start with `prefix`, keyed without it ("chart_rate" -> "rate")."""
+        texts = self.de if lang == "de" else self.en
+        return {
+            key.removeprefix(prefix): text for key, text in texts.items() if key.startswith(prefix)
+        }
+
 
 class OutOfScopeTopic(_Model):
     """Questions on the platforms that the article does not answer (see out_of_scope.toml)."""

@@ -13,6 +13,7 @@ from functools import lru_cache
 from bot.reply import Action, ActionKind, Block, Reply
 
 MAX_MESSAGE = 4096  # Telegram's limit, in UTF-16 code units
+MAX_CAPTION = 1024  # a photo's caption
 MAX_CALLBACK_BYTES = 64
 CALLBACK_VERSION = "v1"
 _ARG = re.compile(r"^[a-z0-9.-]{0,40}$")

@@ -32,6 +32,7 @@ class ActionKind(StrEnum):
     HISTORY = "fh"  # settled and expired requests
     STEP = "sp"  # an answer in a guided step: "cancel", "yes", "no"
     DRAFT = "dr"  # check an invitation text: the platform chosen
+    PROGRESS = "pg"  # the progress picture
     SETTING = "st"  # a settings toggle or choice
     FORGET = "dl"  # /delete confirmed ("yes") or cancelled ("no")
 
@@ -56,10 +57,12 @@ class Block:
 
 @dataclass(frozen=True)
 class Document:
-    """A file sent along with a reply (Telegram: sendDocument)."""
+    """A file sent along with a reply (Telegram: sendDocument; a photo: sendPhoto, with the
+    reply's text as its caption and the buttons under it)."""
 
     filename: str
     content: bytes
+    photo: bool = False
 
 
 @dataclass(frozen=True)

@@ -2,16 +2,38 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import TextIO
 
 from bot.coach import Coach, UserRef, canonical_command, reply_text, split_command
+from bot.followups.linkedin_export import MAX_FILE_BYTES
 from bot.followups.policy import QuietHours
 from bot.followups.sweeper import Delivery, NudgeSweeper
 from bot.reply import Button, Reply
 
 LOCAL_USER = UserRef(id=0, language_code=None)
 _QUIT = {"/quit", "/exit", "/ende", "/beenden"}
+
+
+async def _import(coach: Coach, user: UserRef, where: str) -> Reply:
+    """`/import PATH`: the terminal's way of sending a file, read like a Telegram upload."""
+    try:
+        read = await asyncio.to_thread(_read_upload, Path(where))
+    except OSError:
+        return await coach.file_refused(user, "download")
+    if read is None:
+        return await coach.file_refused(user, "too_large")
+    name, data = read
+    return await coach.import_file(user, data, name)
+
+
+def _read_upload(path: Path) -> tuple[str, bytes] | None:
+    """The file's name and bytes; None if Telegram would not let a bot download it."""
+    path = path.expanduser()
+    if path.stat().st_size > MAX_FILE_BYTES:
+        return None
+    return path.name, path.read_bytes()
 
 
 def _render(reply: Reply, out: TextIO, files: Path | None = None) -> list[Button]:
@@ -80,9 +102,12 @@ async def chat(
         elif line.startswith("/"):
             name, args = split_command(line)
             command = canonical_command(name)
-            reply = await (
-                coach.command(user, command, args) if command else coach.unknown_command(user)
-            )
+            if command == "import" and args:
+                reply = await _import(coach, user, args)
+            else:
+                reply = await (
+                    coach.command(user, command, args) if command else coach.unknown_command(user)
+                )
         else:
             reply = await coach.question(user, line)
         buttons = _render(reply, out, files)

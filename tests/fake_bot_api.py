@@ -49,6 +49,7 @@ class FakeBotAPI:
         self.latency = latency
         self.slow_chats: dict[int, float] = {}  # chat id -> extra seconds per call to it
         self.updates: list[dict[str, Any]] = []
+        self.files: dict[str, bytes] = {}  # file_id -> what a user sent, for getFile
         self.calls: list[Sent] = []
         self.failures: dict[str, list[tuple[int, str]]] = {}
         self.factory = UpdateFactory()
@@ -124,9 +125,11 @@ class FakeBotAPI:
                 status, payload = await self._dispatch(path, headers.get("content-type", ""), body)
                 if status == DROP:
                     break  # hang up without an answer, as a broken connection would
-                data = json.dumps(payload).encode()
+                raw = isinstance(payload, bytes)  # a file download, not a Bot API answer
+                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+                kind = "application/octet-stream" if raw else "application/json"
                 writer.write(
-                    f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n"
+                    f"HTTP/1.1 {status} X\r\nContent-Type: {kind}\r\n"
                     f"Content-Length: {len(data)}\r\n\r\n".encode()
                     + data
                 )
@@ -139,7 +142,15 @@ class FakeBotAPI:
 
     async def _dispatch(
         self, path: str, content_type: str, body: bytes
-    ) -> tuple[int, dict[str, Any]]:
+    ) -> tuple[int, dict[str, Any] | bytes]:
+        files = f"/file/bot{self.token}/"
+        if path.startswith(files):
+            with self._lock:
+                self.calls.append(Sent("download", {"path": path[len(files) :]}))
+                content = self.files.get(path[len(files) :].rsplit("/", 1)[-1])
+            if content is None:
+                return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
+            return 200, content
         prefix = f"/bot{self.token}/"
         if path.startswith(prefix) and path[len(prefix) :] == "getUpdates":
             params, _ = _decode(content_type, body)
@@ -263,6 +274,19 @@ class FakeBotAPI:
     def _result(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":
             return BOT_USER
+        if method == "getFile":
+            file_id = str(params["file_id"])
+            if file_id not in self.files:
+                return None
+            size = len(self.files[file_id])
+            return {"file_id": file_id, "file_unique_id": file_id, "file_size": size,
+                    "file_path": f"documents/{file_id}"}  # fmt: skip
+        if method == "sendPhoto":
+            self._message_id += 1
+            return {"message_id": self._message_id, "date": int(time.time()), "from": BOT_USER,
+                    "chat": {"id": int(params["chat_id"]), "type": "private"},
+                    "photo": [{"file_id": "p", "file_unique_id": "p", "width": 1080,
+                               "height": 1350}]}  # fmt: skip
         if method in ("deleteWebhook", "setMyCommands", "answerCallbackQuery", "setWebhook"):
             return True
         if method in ("sendMessage", "editMessageText", "sendDocument"):

@@ -42,6 +42,7 @@ class OfflineRequest(BaseRequest):
     calls: list[Call] = field(default_factory=list)
     fail_next: dict[str, tuple[int, str]] = field(default_factory=dict)
     blocked: set[int] = field(default_factory=set)  # chats whose user blocked the bot
+    files: dict[str, bytes] = field(default_factory=dict)  # file_id -> what a user sent
     _message_id: int = 100
 
     @property
@@ -64,8 +65,16 @@ class OfflineRequest(BaseRequest):
         connect_timeout: ODVInput[float] = DEFAULT_NONE,
         pool_timeout: ODVInput[float] = DEFAULT_NONE,
     ) -> tuple[int, bytes]:
+        if "/file/bot" in url:  # a download of a file the user sent (after getFile)
+            self.calls.append(Call("download", {"url": url}))
+            content = self.files.get(url.rsplit("/", 1)[-1])
+            return (200, content) if content is not None else (404, _error(404, "Not Found"))
         name = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
+        for field_name, (_, content, _) in (
+            (request_data.multipart_data or {}).items() if (request_data) else ()
+        ):
+            params[field_name] = content  # an uploaded file: its bytes
         self.calls.append(Call(name, params))
         if name in self.fail_next:
             status, description = self.fail_next.pop(name)
@@ -80,6 +89,17 @@ class OfflineRequest(BaseRequest):
     def _result(self, name: str, params: dict[str, Any]) -> Any:
         if name == "getMe":
             return BOT_USER
+        if name == "getFile":
+            file_id = str(params["file_id"])
+            size = len(self.files.get(file_id, b""))
+            return {"file_id": file_id, "file_unique_id": file_id, "file_size": size,
+                    "file_path": f"documents/{file_id}"}  # fmt: skip
+        if name == "sendPhoto":
+            self._message_id += 1
+            return {"message_id": self._message_id, "date": 0, "from": BOT_USER,
+                    "chat": {"id": int(params.get("chat_id", 1)), "type": "private"},
+                    "photo": [{"file_id": "p", "file_unique_id": "p", "width": 1080,
+                               "height": 1350}]}  # fmt: skip
         if name in ("sendMessage", "editMessageText", "sendDocument"):
             self._message_id += 1
             chat_id = int(params.get("chat_id", 1))
@@ -151,6 +171,14 @@ class UpdateFactory:
                 message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
         message.update(extra or {})
         return {"update_id": update_id, "message": message}
+
+    def document(
+        self, file_id: str, file_name: str, size: int, *, user_id: int = 7
+    ) -> dict[str, Any]:
+        """A file sent in the private chat (Telegram sends its id; the bytes come later)."""
+        document = {"file_id": file_id, "file_unique_id": file_id, "file_name": file_name,
+                    "file_size": size, "mime_type": "application/zip"}  # fmt: skip
+        return self.message(None, user_id=user_id, extra={"document": document})
 
     def press(
         self, data: str, *, user_id: int = 7, message_text: str = "…", language_code: str = "de"

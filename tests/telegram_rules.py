@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 MAX_TEXT = 4096
+MAX_CAPTION = 1024
 MAX_CALLBACK_BYTES = 64
 ALLOWED_TAGS = {
     "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
@@ -16,7 +17,7 @@ ALLOWED_TAGS = {
 _TOKEN = re.compile(r"<(/?)([a-zA-Z-]+)([^<>]*)>|&(#\d+|#x[0-9a-fA-F]+|lt|gt|amp|quot);|[<>&]")
 
 
-def html_problem(text: str) -> str | None:
+def html_problem(text: str, limit: int = MAX_TEXT) -> str | None:
     """Telegram's complaint about `text` in HTML parse mode, or None if it parses."""
     stack: list[str] = []
     visible: list[str] = []
@@ -44,7 +45,7 @@ def html_problem(text: str) -> str | None:
     shown = "".join(visible)
     if not shown.strip():
         return "Bad Request: message text is empty"
-    if len(shown.encode("utf-16-le")) // 2 > MAX_TEXT:
+    if len(shown.encode("utf-16-le")) // 2 > limit:
         return "Bad Request: message is too long"
     return None
 
@@ -66,6 +67,16 @@ def check_outgoing(method: str, params: dict[str, Any]) -> str | None:
             problem = html_problem(text)
         else:
             problem = "Bad Request: message is too long" if len(text) > MAX_TEXT else None
+        if problem:
+            return problem
+    if method in ("sendPhoto", "sendDocument") and params.get("caption"):
+        caption = str(params["caption"])
+        if params.get("parse_mode") == "HTML":
+            problem = html_problem(caption, MAX_CAPTION)
+        else:
+            problem = (
+                "Bad Request: message caption is too long" if len(caption) > MAX_CAPTION else None
+            )
         if problem:
             return problem
     markup = _markup(params.get("reply_markup"))

@@ -156,3 +156,37 @@ def test_nudges_arrive_once_across_sigkill_and_resist_replay(
     assert rows == {"Erika Mustermann": "accepted", "Max Muster": "pending"}
     assert nudged == 2
     assert TOKEN not in bot.output()
+
+
+def test_an_export_sent_as_a_file_is_imported_and_progress_comes_as_a_photo(
+    api: FakeBotAPI, tmp_path: Path
+) -> None:
+    from tests.test_import import NOW, export_zip, invitations
+
+    sent = time.time() - 3 * 86400
+    data = export_zip(
+        Invitations=invitations(
+            [("Max Mustermann", "OUTGOING", NOW.fromtimestamp(sent, NOW.tzinfo))]
+        )
+    )
+    api.files["BQACAgIAAxk"] = data
+    bot = start_bot(api, tmp_path / "bot.sqlite3", tmp_path / "bot.log")
+    try:
+        mark = api.mark()
+        document = {"file_id": "BQACAgIAAxk", "file_unique_id": "u1", "file_size": len(data),
+                    "file_name": "Basic_LinkedInDataExport.zip"}  # fmt: skip
+        api.push(api.factory.message(None, extra={"document": document}))
+        api.wait_for(lambda c: "Neu notiert: 1" in text_of(c), after=mark, timeout=30)
+        methods = [c.method for c in api.calls[mark:]]
+        assert methods.index("getFile") < methods.index("download") < methods.index("sendMessage")
+
+        mark = api.mark()
+        api.say("/fortschritt")
+        photo = api.wait_for(lambda c: c.method == "sendPhoto", after=mark, timeout=30)
+        assert "1 Anfrage" in str(photo.params.get("caption"))
+        assert photo.files["photo"][:8] == b"\x89PNG\r\n\x1a\n"
+        assert bot.stop() == 0
+    finally:
+        if bot.process and bot.process.poll() is None:
+            bot.stop(signal.SIGKILL)
+    assert TOKEN not in bot.output()

@@ -33,8 +33,16 @@ from bot.followups.progress_chart import (
     title,
     week_label,
 )
+from bot.knowledge import load
 
 BERLIN = ZoneInfo("Europe/Berlin")
+KB = load()
+
+
+def _texts(lang: Lang) -> dict[str, str]:
+    return KB.ui.prefixed(lang, "chart_")
+
+
 ROOT = Path(__file__).resolve().parent.parent
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 NBSP = "\u00a0"
@@ -69,7 +77,7 @@ def _build(
     total: int = 9,
     closed_at: dict[int, datetime] | None = None,
 ) -> ProgressData:
-    return build_progress_data(rows, now, BERLIN, done, total, lang, closed_at)
+    return build_progress_data(rows, now, BERLIN, done, total, lang, _texts(lang), closed_at)
 
 
 def _count(data: ProgressData, start: date) -> int:
@@ -214,7 +222,14 @@ def test_checklist_progress_is_clamped_to_the_current_list() -> None:
 
     assert (data.checklist_done, data.checklist_total) == (9, 9)
     with pytest.raises(ValidationError):
-        ProgressData(weeks=[], open_ages_days=[], checklist_done=3, checklist_total=2, lang="de")
+        ProgressData(
+            weeks=[],
+            open_ages_days=[],
+            checklist_done=3,
+            checklist_total=2,
+            lang="de",
+            texts=_texts("de"),
+        )
 
 
 # --- the numbers ----------------------------------------------------------------------------
@@ -235,6 +250,7 @@ def _data(lang: Lang = "de", ages: list[int] | None = None, **counts: int) -> Pr
         checklist_done=4,
         checklist_total=9,
         lang=lang,
+        texts=_texts(lang),
     )
 
 
@@ -306,6 +322,7 @@ def test_caption_stays_short_with_big_numbers(lang: Lang) -> None:
         checklist_done=999,
         checklist_total=999,
         lang=lang,
+        texts=_texts(lang),
     )
 
     assert len(caption(data)) <= 300
@@ -348,9 +365,11 @@ _COLD_RUN = textwrap.dedent(
     """
     import json, sys, time
     from bot.followups.progress_chart import ProgressData, render_png
+    from bot.knowledge import load
+    texts = load().ui.prefixed("de", "chart_")
     loaded_at_import = "matplotlib" in sys.modules
     data = ProgressData(weeks=[], open_ages_days=[3, 30], checklist_done=1,
-                        checklist_total=9, lang="de")
+                        checklist_total=9, lang="de", texts=texts)
     started = time.perf_counter()
     png = render_png(data)
     print(json.dumps({

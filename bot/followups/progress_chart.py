@@ -68,6 +68,8 @@ class ProgressData(BaseModel):
     checklist_done: int = Field(ge=0)
     checklist_total: int = Field(ge=0)
     lang: Lang
+    # The picture's words in `lang` (ui.toml's chart_* texts, without the prefix).
+    texts: dict[str, str]
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -93,6 +95,8 @@ def _outcome_at(row: FollowUp, now: datetime, closed_at: Mapping[int, datetime])
     if row.state == "pending":
         return "open"
     closed = closed_at.get(row.id)
+    if closed is None and row.closed_at is not None:
+        closed = datetime.fromtimestamp(row.closed_at, tz=now.tzinfo)
     if closed is not None and closed > now:
         return "open"
     return row.state
@@ -105,6 +109,7 @@ def build_progress_data(
     checklist_done: int,
     checklist_total: int,
     lang: Lang,
+    texts: Mapping[str, str],
     closed_at: Mapping[int, datetime] | None = None,
 ) -> ProgressData:
     """Bucket the sent requests into the 12 local weeks ending with the current one.
@@ -137,6 +142,7 @@ def build_progress_data(
         checklist_done=done,
         checklist_total=total,
         lang=lang,
+        texts=dict(texts),
     )
 
 
@@ -181,58 +187,6 @@ def _plural(count: int, one: str, many: str) -> str:
     return f"{count} {one if count == 1 else many}"
 
 
-_TEXT: dict[Lang, dict[str, str]] = {
-    "de": {
-        "rate": "Annahmequote {rate}",
-        "no_rate": "Annahmequote: noch keine",
-        "subtitle": "Letzte {weeks} Wochen · {sent}",
-        "request": "Anfrage",
-        "requests": "Anfragen",
-        "bars_title": "Gesendete Anfragen pro Woche",
-        "no_requests": "Noch keine Anfragen in {weeks} Wochen",
-        "accepted": "angenommen",
-        "declined": "abgelehnt/ignoriert",
-        "withdrawn": "zurückgezogen",
-        "expired": "abgelaufen",
-        "open": "offen",
-        "ages_title": "Offene Anfragen nach Alter ({count})",
-        "no_open": "Keine offenen Anfragen",
-        "age_axis": "Alter in Tagen",
-        "stale_line": "3 Wochen: zurückziehen?",
-        "checklist": "Checkliste {done}/{total}",
-        "caption_weeks": "{weeks} Wochen: ",
-        "caption_none": "keine Anfragen gesendet",
-        "caption_accepted": ", {accepted} angenommen",
-        "caption_open": ", {open} offen",
-        "caption_stale": ", davon {stale} älter als 3 Wochen",
-    },
-    "en": {
-        "rate": "Acceptance rate {rate}",
-        "no_rate": "Acceptance rate: none yet",
-        "subtitle": "Last {weeks} weeks · {sent}",
-        "request": "request",
-        "requests": "requests",
-        "bars_title": "Requests sent per week",
-        "no_requests": "No requests in {weeks} weeks yet",
-        "accepted": "accepted",
-        "declined": "declined/ignored",
-        "withdrawn": "withdrawn",
-        "expired": "expired",
-        "open": "open",
-        "ages_title": "Open requests by age ({count})",
-        "no_open": "No open requests",
-        "age_axis": "Age in days",
-        "stale_line": "3 weeks: withdraw?",
-        "checklist": "Checklist {done}/{total}",
-        "caption_weeks": "{weeks} weeks: ",
-        "caption_none": "no requests sent",
-        "caption_accepted": ", {accepted} accepted",
-        "caption_open": ", {open} open",
-        "caption_stale": ", {stale} of them older than 3 weeks",
-    },
-}
-
-
 def _sent(data: ProgressData) -> int:
     """All requests sent in the weeks shown."""
     return sum(week.total for week in data.weeks)
@@ -240,20 +194,20 @@ def _sent(data: ProgressData) -> int:
 
 def _sent_text(data: ProgressData) -> str:
     """'40 Anfragen' / '40 requests' sent in the weeks shown."""
-    text = _TEXT[data.lang]
+    text = data.texts
     return _plural(_sent(data), text["request"], text["requests"])
 
 
 def title(data: ProgressData) -> str:
     """'Annahmequote 62 %', or 'Annahmequote: noch keine' before anything is settled."""
     rate = acceptance_rate(data)
-    text = _TEXT[data.lang]
+    text = data.texts
     return text["no_rate"] if rate is None else text["rate"].format(rate=percent(rate, data.lang))
 
 
 def caption(data: ProgressData) -> str:
     """One short plain-text summary for the photo caption (well under 300 characters)."""
-    text = _TEXT[data.lang]
+    text = data.texts
     parts = [text["caption_weeks"].format(weeks=len(data.weeks))]
     if _sent(data):
         parts += [
@@ -340,7 +294,7 @@ def _draw_weeks(ax: Axes, data: ProgressData) -> None:
     from matplotlib.ticker import MaxNLocator
     from matplotlib.transforms import blended_transform_factory
 
-    text = _TEXT[data.lang]
+    text = data.texts
     _style(ax)
     _heading(ax, text["bars_title"], above=62)
     positions = list(range(len(data.weeks)))
@@ -413,7 +367,7 @@ def _draw_ages(ax: Axes, data: ProgressData) -> None:
     """Panel 2: open requests per week of age, with the three-week line marked."""
     from matplotlib.ticker import MaxNLocator
 
-    text = _TEXT[data.lang]
+    text = data.texts
     _style(ax)
     _heading(ax, text["ages_title"].format(count=len(data.open_ages_days)), above=12)
     counts, overflow = age_bins(data.open_ages_days)
@@ -475,7 +429,7 @@ def _draw_ages(ax: Axes, data: ProgressData) -> None:
 
 def _draw_checklist(ax: Axes, data: ProgressData) -> None:
     """Panel 3: one horizontal progress bar for the checklist."""
-    text = _TEXT[data.lang]
+    text = data.texts
     total = max(1, data.checklist_total)
     ax.set_axis_off()
     ax.set_xlim(0, total)
@@ -495,7 +449,7 @@ def _figure(data: ProgressData) -> Figure:
     fig = Figure(figsize=FIG_INCHES, dpi=DPI, facecolor="white")
     FigureCanvasAgg(fig)
     fig.text(MARGIN, 0.975, title(data), fontsize=TITLE_PT, fontweight="bold", color=INK, va="top")
-    subtitle = _TEXT[data.lang]["subtitle"].format(weeks=len(data.weeks), sent=_sent_text(data))
+    subtitle = data.texts["subtitle"].format(weeks=len(data.weeks), sent=_sent_text(data))
     fig.text(MARGIN, 0.925, subtitle, fontsize=BASE_PT, color=MUTED, va="top")
     # Fixed rectangles instead of a layout engine: same picture every time, and faster.
     _draw_weeks(fig.add_axes((0.09, 0.50, 0.87, 0.30)), data)

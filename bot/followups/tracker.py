@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.domain import FollowUp, GuidedStep, Lang, Platform, User
+from bot.followups import progress_chart
+from bot.followups.importing import plan_import
+from bot.followups.linkedin_export import ExportContent
 from bot.followups.policy import (
     DECISION_CODES,
     DECISIONS,
@@ -22,12 +26,13 @@ from bot.followups.requests import (
     platform_word,
 )
 from bot.knowledge import KnowledgeBase
-from bot.reply import Action, ActionKind, Block, Button, Reply
+from bot.reply import Action, ActionKind, Block, Button, Document, Reply
 from bot.storage import Storage
 
 # Delays a user can pick in /settings (the operator's default applies until they do).
 DELAY_CHOICES = (timedelta(days=3), timedelta(days=7), timedelta(days=14))
 PENDING_SHOWN = 10
+THREE_WEEKS = timedelta(days=21)
 # A guided step (a name, a draft, a time zone) is forgotten after this long.
 STEP_TIMEOUT = timedelta(minutes=30)
 # Time zones offered in /settings before free entry; D-A-CH first.
@@ -740,10 +745,52 @@ class RequestTracker:
         await self.reschedule_open(user_id, now)
         return True
 
+    # -- importing LinkedIn's data export ------------------------------------------------------
+
+    async def import_export(
+        self, user_id: int, lang: Lang, content: ExportContent, now: datetime
+    ) -> Reply:
+        """Merge a parsed export into the user's requests, in one transaction, and report."""
+        policy = self.policy_for(await self.store.users.get(user_id))
+        limit = self.kb.limit("linkedin")
+        days = limit.withdraw_after_days if limit else None
+        plan = plan_import(
+            content,
+            await self.store.follow_ups.of_platform(user_id, "linkedin"),
+            policy,
+            timedelta(days=days) if days else None,
+            now,
+        )
+        await self.store.follow_ups.import_rows(user_id, plan.new, plan.accepted, now)
+        blocks = [
+            Block(self._ui(lang, "import_title"), "title"),
+            Block(
+                self._ui(
+                    lang, "import_counts", added=plan.added, merged=plan.merged,
+                    settled=plan.settled, skipped=len(plan.skipped),
+                )
+            ),
+        ]  # fmt: skip
+        if plan.stale:
+            blocks.append(Block(self._ui(lang, "import_stale", count=plan.stale)))
+        if plan.expired:
+            blocks.append(Block(self._ui(lang, "import_expired", count=plan.expired), "note"))
+        if plan.skipped:
+            lines = ", ".join(f"{row.file} {row.line}" for row in plan.skipped[:5])
+            more = "" if len(plan.skipped) <= 5 else " …"
+            blocks.append(Block(self._ui(lang, "import_skipped", lines=lines + more), "note"))
+        if not content.invitations and not content.connections:
+            blocks = [Block(self._ui(lang, "import_nothing"))]
+        buttons = (
+            Button(self._ui(lang, "button_pending"), Action(ActionKind.PENDING)),
+            Button(self._ui(lang, "button_progress"), Action(ActionKind.PROGRESS)),
+        )
+        return Reply(tuple(blocks), (buttons,))
+
     # -- digest ----------------------------------------------------------------------------
 
     async def digest(self, user: User, lang: Lang, now: datetime) -> Reply:
-        """Open requests and checklist progress in one message."""
+        """Open requests, those that crossed three weeks this week, and checklist progress."""
         open_requests = await self.store.follow_ups.pending(user.id)
         done = await self.store.checklist.done(user.id)
         total = len(self.kb.checklist)
@@ -760,14 +807,52 @@ class RequestTracker:
                     self._ui(lang, "pending_item", what=what, name=follow_up.name, age=age), "item"
                 )
             )
+        crossed = [
+            f.name
+            for f in open_requests
+            if f.direction == "sent" and THREE_WEEKS <= f.age(now) < THREE_WEEKS + timedelta(days=7)
+        ]
+        if crossed:
+            blocks.append(Block(self._ui(lang, "digest_three_weeks", names=", ".join(crossed))))
         blocks.append(Block(self._ui(lang, "digest_checklist", done=count, total=total)))
         buttons = (
             (
                 Button(self._ui(lang, "button_pending"), Action(ActionKind.PENDING)),
                 Button(self._ui(lang, "button_checklist"), Action(ActionKind.CHECKLIST)),
             ),
+            (Button(self._ui(lang, "button_progress"), Action(ActionKind.PROGRESS)),),
         )
         return Reply(tuple(blocks), buttons)
+
+    # -- the progress picture ----------------------------------------------------------------
+
+    async def progress(self, user_id: int, lang: Lang, now: datetime) -> Reply:
+        """`/fortschritt`: the last 12 weeks as a PNG with a one-line caption, or what to do."""
+        user = await self.store.users.get(user_id)
+        zone = self.zone_for(user)
+        since = now - timedelta(weeks=progress_chart.WEEKS + 1)
+        rows = await self.store.follow_ups.sent_for_progress(user_id, since)
+        done = await self.store.checklist.done(user_id)
+        data = progress_chart.build_progress_data(
+            rows,
+            now,
+            zone,
+            sum(item.id in done for item in self.kb.checklist),
+            len(self.kb.checklist),
+            lang,
+            self.kb.ui.prefixed(lang, "chart_"),
+        )
+        if not progress_chart.has_data(data):
+            return Reply((Block(self._ui(lang, "progress_empty")),))
+        # Drawing takes a few hundred milliseconds of CPU: not on the event loop.
+        png = await asyncio.to_thread(progress_chart.render_png, data)
+        name = "fortschritt.png" if lang == "de" else "progress.png"
+        pending = (Button(self._ui(lang, "button_pending"), Action(ActionKind.PENDING)),)
+        return Reply(
+            (Block(progress_chart.caption(data)),),
+            (pending,),
+            document=Document(name, png, photo=True),
+        )
 
 
 def _whole(age: timedelta) -> timedelta:

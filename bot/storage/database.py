@@ -131,6 +131,12 @@ MIGRATIONS: Sequence[str] = (
         since INTEGER NOT NULL
     );
     """,
+    """
+    -- Requests imported from LinkedIn's data export (issue 14): the profile address they
+    -- were matched by, so that importing the same file twice changes nothing.
+    ALTER TABLE follow_ups ADD COLUMN profile_url TEXT;
+    CREATE INDEX follow_ups_person ON follow_ups(user_id, platform, direction);
+    """,
 )
 
 
@@ -209,6 +215,10 @@ class Database:
         each a hand-over between threads; on the per-message path that adds up.
         """
         return list(await self.connection.execute_fetchall(sql, params))
+
+    async def many(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
+        """One statement for many rows (an import), in one trip to the database thread."""
+        await self.connection.executemany(sql, rows)
 
     async def row(self, sql: str, params: Sequence[object] = ()) -> aiosqlite.Row | None:
         rows = await self.rows(sql, params)

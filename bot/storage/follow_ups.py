@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from pydantic import BaseModel
 
-from bot.domain import Direction, FollowUp, Platform, State, User
+from bot.domain import Direction, FollowUp, NewFollowUp, Platform, State, User
 from bot.storage.database import Database, epoch
 
 
@@ -120,13 +121,29 @@ class FollowUps:
         are bound.
         """
         async with self.db.transaction():
-            row = await self.db.row(
-                f"""UPDATE follow_ups SET {assignments}
-                    WHERE id = ? AND user_id = ? AND state IN {states} RETURNING *""",
-                (*values, follow_up_id, user_id),
+            return await self._change_within(
+                user_id, follow_up_id, assignments, values, now, event, detail, states
             )
-            if row is not None:
-                await self._event(follow_up_id, now, event, detail)
+
+    async def _change_within(
+        self,
+        user_id: int,
+        follow_up_id: int,
+        assignments: str,
+        values: tuple[object, ...],
+        now: datetime,
+        event: str,
+        detail: str | None,
+        states: str,
+    ) -> FollowUp | None:
+        """`_change` inside a transaction the caller holds."""
+        row = await self.db.row(
+            f"""UPDATE follow_ups SET {assignments}
+                WHERE id = ? AND user_id = ? AND state IN {states} RETURNING *""",
+            (*values, follow_up_id, user_id),
+        )
+        if row is not None:
+            await self._event(follow_up_id, now, event, detail)
         return FollowUp.model_validate(dict(row)) if row else None
 
     async def delete(self, user_id: int, follow_up_id: int) -> bool:
@@ -204,6 +221,62 @@ class FollowUps:
                 (epoch(now), follow_up_id),
             )
             await self._event(follow_up_id, now, "expired", None)
+
+    async def of_platform(self, user_id: int, platform: Platform) -> list[FollowUp]:
+        """All of the user's requests on one platform, in any state (to merge an import)."""
+        rows = await self.db.rows(
+            "SELECT * FROM follow_ups WHERE user_id = ? AND platform = ? ORDER BY id",
+            (user_id, platform),
+        )
+        return [FollowUp.model_validate(dict(row)) for row in rows]
+
+    async def sent_for_progress(self, user_id: int, since: datetime) -> list[FollowUp]:
+        """Sent requests logged since `since`, and every sent one still open (the picture)."""
+        rows = await self.db.rows(
+            """SELECT * FROM follow_ups WHERE user_id = ? AND direction = 'sent'
+               AND (created_at >= ? OR state = 'pending') ORDER BY created_at""",
+            (user_id, epoch(since)),
+        )
+        return [FollowUp.model_validate(dict(row)) for row in rows]
+
+    async def import_rows(
+        self,
+        user_id: int,
+        new: Sequence[NewFollowUp],
+        accepted: Sequence[tuple[int, datetime]],
+        now: datetime,
+    ) -> None:
+        """Store an import in one transaction: new rows, and open ones settled as accepted.
+
+        Nothing is half-imported: a failure rolls every row back.
+        """
+        async with self.db.transaction():
+            first = await self.db.row("SELECT COALESCE(MAX(id), 0) FROM follow_ups")
+            start = int(first[0]) if first else 0
+            await self.db.many(
+                """INSERT INTO follow_ups (id, user_id, platform, direction, name, note, state,
+                       created_at, nudges_sent, next_nudge_at, closed_at, advised_withdraw,
+                       profile_url)
+                   VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?)""",
+                [
+                    (start + number, user_id, row.platform, row.direction, row.name, row.state,
+                     row.created_at, row.nudges_sent, row.next_nudge_at, row.closed_at,
+                     row.advised_withdraw, row.profile_url)
+                    for number, row in enumerate(new, start=1)
+                ],
+            )  # fmt: skip
+            await self.db.many(
+                """INSERT INTO follow_up_events (follow_up_id, at, event, detail)
+                   VALUES (?, ?, ?, ?)""",
+                [(start + number, epoch(now), "imported", row.state)
+                 for number, row in enumerate(new, start=1)],
+            )  # fmt: skip
+            for follow_up_id, on in accepted:
+                await self._change_within(
+                    user_id, follow_up_id,
+                    "state = 'accepted', next_nudge_at = NULL, claimed_at = NULL, closed_at = ?",
+                    (epoch(on),), now, "accepted", "connections", _SETTLEABLE,
+                )  # fmt: skip
 
     async def closed(self, user_id: int, since: datetime) -> list[FollowUp]:
         """The user's settled and expired requests closed since `since`, newest first."""

@@ -49,9 +49,10 @@ from bot.answering.service import AnswerService
 from bot.coach import COMMANDS, Coach, UserRef, canonical_command, split_command
 from bot.config import Settings
 from bot.domain import LANGS, Clock, utc_now
+from bot.followups.linkedin_export import MAX_FILE_BYTES
 from bot.followups.sweeper import Delivery, NudgeSweeper
 from bot.knowledge import KnowledgeBase
-from bot.render import decode_action, encode_action, to_html
+from bot.render import MAX_CAPTION, decode_action, encode_action, to_html
 from bot.reply import Reply, text_reply
 from bot.storage import Storage
 from bot.telegram import outbox
@@ -161,6 +162,9 @@ async def with_retries(call: Callable[[], Awaitable[T]]) -> T:
 
 async def deliver(bot: Bot, chat_id: int, reply: Reply) -> None:
     """Send a reply as one or more HTML messages (buttons under the last), and its file."""
+    if reply.document is not None and reply.document.photo:
+        await _deliver_photo(bot, chat_id, reply)
+        return
     chunks = to_html(reply)
     for number, chunk in enumerate(chunks, start=1):
         markup = keyboard(reply) if number == len(chunks) else None
@@ -172,6 +176,19 @@ async def deliver(bot: Bot, chat_id: int, reply: Reply) -> None:
     if reply.document is not None:
         file = InputFile(reply.document.content, filename=reply.document.filename)
         await with_retries(partial(bot.send_document, chat_id, file))
+
+
+async def _deliver_photo(bot: Bot, chat_id: int, reply: Reply) -> None:
+    """A picture with the reply's text as its caption and the buttons under it."""
+    assert reply.document is not None
+    file = InputFile(reply.document.content, filename=reply.document.filename)
+    caption = to_html(reply, limit=MAX_CAPTION)[0] if reply.blocks else None
+    await with_retries(
+        partial(
+            bot.send_photo, chat_id, file, caption=caption, parse_mode=ParseMode.HTML,
+            reply_markup=keyboard(reply),
+        )
+    )  # fmt: skip
 
 
 @contextlib.asynccontextmanager
@@ -284,6 +301,25 @@ def _addressed_text(message: Message, username: str | None) -> str | None:
     if replied and replied.from_user and replied.from_user.username == username:
         return text
     return None
+
+
+async def on_document(update: Update, context: CoachContext) -> None:
+    """A file in a private chat: LinkedIn's data export, read in memory and never stored."""
+    message = update.effective_message
+    assert message is not None and message.document is not None
+    document = message.document
+    coach, user = context.coach, _user(update)
+    if (document.file_size or 0) > MAX_FILE_BYTES:  # Telegram would refuse the download
+        await _respond(update, context, await coach.file_refused(user, "too_large"))
+        return
+    try:
+        file = await document.get_file()
+        data = bytes(await file.download_as_bytearray())
+    except TelegramError as error:
+        log.warning("download of a document failed: %s", error)
+        await _respond(update, context, await coach.file_refused(user, "download"))
+        return
+    await _respond(update, context, await coach.import_file(user, data, document.file_name or ""))
 
 
 async def on_non_text(update: Update, context: CoachContext) -> None:
@@ -400,6 +436,10 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     # 4. Free text: questions (in groups only when the bot is mentioned or replied to).
     app.add_handler(MessageHandler(filters.TEXT & filters.UpdateType.MESSAGE, on_text))
     # 5. Media and everything else a person sends in private.
+    # A file in a private chat is an import; before the non-text handler, which it would match.
+    app.add_handler(
+        MessageHandler(filters.Document.ALL & private & filters.UpdateType.MESSAGE, on_document)
+    )
     app.add_handler(MessageHandler(NON_TEXT & private & filters.UpdateType.MESSAGE, on_non_text))
     app.add_error_handler(on_error)
 

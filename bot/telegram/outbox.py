@@ -99,6 +99,7 @@ def reply_to_dict(reply: Reply) -> dict[str, Any]:
         else {
             "filename": document.filename,
             "content": base64.b64encode(document.content).decode("ascii"),
+            "photo": document.photo,
         },
     }
 
@@ -115,5 +116,9 @@ def reply_from_dict(data: dict[str, Any]) -> Reply:
         notice=data.get("notice"),
         document=None
         if document is None
-        else Document(document["filename"], base64.b64decode(document["content"])),
+        else Document(
+            document["filename"],
+            base64.b64decode(document["content"]),
+            photo=bool(document.get("photo")),
+        ),
     )
