@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
 import struct
 import zipfile
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from telegram.ext import Application
 
 from bot.coach import Coach, UserRef, reply_text
@@ -239,3 +241,25 @@ async def test_imported_rows_are_exported_and_deleted_like_every_other_row(
     assert not await store.follow_ups.of_platform(7, "linkedin")
     privacy = reply_text(await coach.command(ERIKA, "privacy"))
     assert "Datei selbst speichere ich nicht" in privacy
+
+
+async def test_nothing_is_half_imported(
+    coach: Coach, store: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = invitations([("Max Mustermann", "OUTGOING", NOW - timedelta(days=3)),
+                        ("Jo Doe", "OUTGOING", NOW - timedelta(days=4))])  # fmt: skip
+    original = store.db.many
+    calls = 0
+
+    async def failing_many(sql: str, rows: Any) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 2:  # the rows are in, their events fail: all of it must go
+            raise sqlite3.OperationalError("disk I/O error")
+        await original(sql, rows)
+
+    monkeypatch.setattr(store.db, "many", failing_many)
+    with pytest.raises(sqlite3.OperationalError):
+        await coach.import_file(ERIKA, data, "Invitations.csv")
+    monkeypatch.undo()
+    assert not await store.follow_ups.of_platform(7, "linkedin")
