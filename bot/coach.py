@@ -17,7 +17,7 @@ from bot.followups.linkedin_export import ExportError, parse_export
 from bot.followups.policy import NudgePolicy
 from bot.followups.requests import name_part, read_reply
 from bot.followups.tracker import RequestTracker
-from bot.knowledge import KnowledgeBase
+from bot.knowledge import BUTTON_MAX, CompareText, KnowledgeBase
 from bot.render import to_plain
 from bot.reply import Action, ActionKind, Block, Button, Document, Reply
 from bot.storage import Storage
@@ -229,10 +229,26 @@ class Coach:
         lang = await self.language(user)
         return Reply((Block(self._ui(lang, "non_text")),), self.answers.main_buttons(lang))
 
-    async def topics(self, user: UserRef) -> Reply:
+    async def topics(self, user: UserRef, group_id: str = "", *, edit: bool = False) -> Reply:
+        """The topic groups (the article's steps); a group shows its entries, edited in place."""
         lang = await self.language(user)
-        buttons = tuple((self.answers.entry_button(lang, e),) for e in self.kb.entries)
-        return Reply((Block(self._ui(lang, "topics")),), buttons)
+        group = next((g for g in self.kb.groups if g.id == group_id), None)
+        if group is None:
+            buttons = tuple(
+                (Button(g.title(lang), Action(ActionKind.TOPICS, g.id)),) for g in self.kb.groups
+            )
+            return Reply(
+                (Block(self._ui(lang, "topics_title"), "title"), Block(self._ui(lang, "topics"))),
+                buttons,
+                edit=edit,
+            )
+        rows = [
+            (self.answers.entry_button(lang, entry),)
+            for ref in group.entries
+            if (entry := self.kb.entry(ref)) is not None
+        ]
+        back = (Button(self._ui(lang, "button_topics_back"), Action(ActionKind.TOPICS, "menu")),)
+        return Reply((Block(group.title(lang), "title"),), (*rows, back), edit=True)
 
     async def question(self, user: UserRef, text: str) -> Reply:
         """Answer free text in the question's language, falling back to the user's.
@@ -340,7 +356,7 @@ class Coach:
 
     def _compare_menu(self, lang: Lang) -> tuple[tuple[Button, ...], ...]:
         return tuple(
-            (Button(topic.text(lang).title, Action(ActionKind.COMPARE, topic.id)),)
+            (Button(_label(topic.text(lang)), Action(ActionKind.COMPARE, topic.id)),)
             for topic in self.kb.compare
         )
 
@@ -368,30 +384,29 @@ class Coach:
         return Reply(tuple(blocks), buttons)
 
     async def checklist(self, user: UserRef, *, edit: bool = False) -> Reply:
-        """The checklist with marks and N/M progress; each item is a toggle button."""
+        """The checklist: a progress bar, each step once (numbered), toggles by number."""
         lang = await self.language(user)
         done = await self.store.checklist.done(user.id)
         items = self.kb.checklist
         count = sum(item.id in done for item in items)
+        bar = "▓" * count + "░" * (len(items) - count)
         blocks = [
             Block(self._ui(lang, "checklist_title"), "title"),
-            Block(self._ui(lang, "checklist_progress", done=count, total=len(items))),
+            Block(self._ui(lang, "checklist_progress", bar=bar, done=count, total=len(items))),
         ]
-        for item in items:
+        for number, item in enumerate(items, start=1):
             mark = "✅" if item.id in done else "⬜"
-            blocks.append(Block(f"{mark} {item.text(lang)}"))
+            blocks.append(Block(f"{mark} {number}. {item.text(lang)}"))
         closing = "checklist_done_all" if count == len(items) else "checklist_hint"
         blocks.append(Block(self._ui(lang, closing), "note"))
-        buttons = tuple(
-            (
-                Button(
-                    f"{'✅' if item.id in done else '⬜'} {_short(item.text(lang))}",
-                    Action(ActionKind.CHECK, item.id),
-                ),
+        toggles = [
+            Button(
+                f"{'✅' if item.id in done else '⬜'} {number}", Action(ActionKind.CHECK, item.id)
             )
-            for item in items
-        )
-        return Reply(tuple(blocks), buttons, edit=edit)
+            for number, item in enumerate(items, start=1)
+        ]
+        rows = tuple(tuple(toggles[start : start + 3]) for start in range(0, len(toggles), 3))
+        return Reply(tuple(blocks), rows, edit=edit)
 
     async def toggle(self, user: UserRef, item_id: str) -> Reply:
         lang = await self.language(user)
@@ -438,6 +453,7 @@ class Coach:
             Button(self._ui(lang, "button_language_auto"), Action(ActionKind.LANGUAGE, "auto")),
         )
         blocks = (
+            Block(self._ui(lang, "settings_title"), "title"),
             Block(self._ui(lang, "settings", language=current)),
             *self.tracker.settings_blocks(lang, record),
         )
@@ -516,7 +532,9 @@ class Coach:
         if kind is ActionKind.COMPARE_MENU:
             return await self.compare(user)
         if kind is ActionKind.TOPICS:
-            return await self.topics(user)
+            if action.arg == "menu":  # back from a group: the same message
+                return await self.topics(user, edit=True)
+            return await self.topics(user, action.arg)
         if kind is ActionKind.CHECKLIST:
             return await self.checklist(user)
         if kind is ActionKind.CHECK:
@@ -556,6 +574,9 @@ class Coach:
                 return await self.tracker.start_timezone_entry(user.id, lang, now)
             if action.arg == "back":
                 return await self.settings(user, edit=True)
+            if action.arg in ("after-menu", "repeat-menu"):
+                record = await self.store.users.get(user.id)
+                return self.tracker.delay_menu(lang, record, action.arg.removesuffix("-menu"))
             if not await self.tracker.change_setting(user.id, action.arg, now):
                 return Reply((), notice=self._ui(lang, "stale_button"))
             reply = await self.settings(user, edit=True)
@@ -582,8 +603,9 @@ def _share(part: int, total: int) -> str:
     return f"{100 * part / total:.0f} %" if total else "–"
 
 
-def _short(text: str, limit: int = 48) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+def _label(text: CompareText) -> str:
+    """A compare topic on a full-width button: its title if it fits, else its short name."""
+    return text.title if len(text.title) <= BUTTON_MAX else text.button
 
 
 def reply_text(reply: Reply) -> str:

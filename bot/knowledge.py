@@ -41,8 +41,18 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# What fits a full-width button on a phone (about 30 characters), and a compare topic's
+# short name after "⚖️ Vergleich: ".
+BUTTON_MAX = 30
+COMPARE_BUTTON_MAX = 17
+Label = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=BUTTON_MAX)
+]
+
+
 class EntryText(_Model):
     title: Text
+    button: Label  # the title as a button: at most BUTTON_MAX characters
     # The article's fact, first screen of a phone: at most about 300 characters.
     answer: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=ANSWER_MAX)
@@ -91,6 +101,9 @@ class Entry(_Model):
 
 class CompareText(_Model):
     title: Text
+    button: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=COMPARE_BUTTON_MAX)
+    ]
     xing: Text
     linkedin: Text
     verdict: Text
@@ -180,6 +193,18 @@ class UiTexts(_Model):
         }
 
 
+class TopicGroup(_Model):
+    """A group of entries on /themen, one screen each (see topics.toml)."""
+
+    id: Id
+    de: Label
+    en: Label
+    entries: list[Id] = Field(min_length=1)
+
+    def title(self, lang: Lang) -> str:
+        return self.de if lang == "de" else self.en
+
+
 class OutOfScopeTopic(_Model):
     """Questions on the platforms that the article does not answer (see out_of_scope.toml)."""
 
@@ -196,6 +221,7 @@ class KnowledgeBase(_Model):
     out_of_scope: list[OutOfScopeTopic]
     compare: list[CompareTopic]
     checklist: list[ChecklistItem]
+    groups: list[TopicGroup]
     limits: list[NoteLimit]
     lexicon: Lexicon
     ui: UiTexts
@@ -287,7 +313,16 @@ def load(directory: Path = DEFAULT_DIR) -> KnowledgeBase:
     """Load and cross-check every knowledge file; raise KnowledgeError naming the fault."""
     files = {
         name: directory / f"{name}.toml"
-        for name in ("entries", "out_of_scope", "compare", "checklist", "limits", "lexicon", "ui")
+        for name in (
+            "entries",
+            "out_of_scope",
+            "compare",
+            "checklist",
+            "topics",
+            "limits",
+            "lexicon",
+            "ui",
+        )
     }
     raw = {name: _read_toml(path) for name, path in files.items()}
     entries = _validate_list(files["entries"], "entry", "entry", Entry, raw["entries"].get("entry"))
@@ -300,6 +335,9 @@ def load(directory: Path = DEFAULT_DIR) -> KnowledgeBase:
     checklist = _validate_list(
         files["checklist"], "item", "item", ChecklistItem, raw["checklist"].get("item")
     )
+    groups = _validate_list(
+        files["topics"], "group", "group", TopicGroup, raw["topics"].get("group")
+    )
     limits = _validate_list(
         files["limits"], "limit", "limit", NoteLimit, raw["limits"].get("limit")
     )
@@ -310,6 +348,7 @@ def load(directory: Path = DEFAULT_DIR) -> KnowledgeBase:
         out_of_scope=out_of_scope,
         compare=compare,
         checklist=checklist,
+        groups=groups,
         limits=limits,
         lexicon=lexicon,
         ui=ui,
@@ -364,6 +403,13 @@ def _cross_check(kb: KnowledgeBase) -> Iterator[str]:
         for ref in topic.updates:
             if kb.update_ref(ref) is None:
                 yield f"compare.toml: topic {topic.id!r}: updates: {ref!r} is not an update"
+    grouped = [ref for group in kb.groups for ref in group.entries]
+    for ref in sorted(set(grouped) - entry_ids):
+        yield f"topics.toml: entries: {ref!r} is not an entry"
+    for ref in sorted(_duplicates(grouped)):
+        yield f"topics.toml: entry {ref!r} is in two groups"
+    for ref in sorted(entry_ids - set(grouped)):
+        yield f"topics.toml: entry {ref!r} is in no group"
     for limit in kb.limits:
         if limit.entry not in entry_ids:
             yield f"limits.toml: limit {limit.platform!r}: entry: {limit.entry!r} is not an entry"

@@ -125,8 +125,8 @@ def test_newer_facts_are_marked_as_dated_updates(service: AnswerService) -> None
 def test_answers_offer_related_topics_and_the_comparison(service: AnswerService) -> None:
     reply = service.ask("xing anfrage ablehnen oder annehmen").reply
     labels = [button.label for row in reply.buttons for button in row]
-    assert "XING: Beim Ablehnen lieber keinen Text" in labels
-    assert "XING vs. LinkedIn: Auf Anfragen reagieren" in labels
+    assert "XING: ohne Text ablehnen" in labels
+    assert "⚖️ Vergleich: Reagieren" in labels
 
 
 def test_platform_alone_offers_candidates(service: AnswerService) -> None:
@@ -135,7 +135,7 @@ def test_platform_alone_offers_candidates(service: AnswerService) -> None:
     assert "Meinten Sie" in to_plain(answer.reply)
     assert 2 <= len(answer.offers) <= 3
     labels = [row[0].label for row in answer.reply.buttons]
-    assert labels == [s.entry.de.title for s in answer.offers] + ["Nichts davon"]
+    assert labels == [s.entry.de.button for s in answer.offers] + ["Nichts davon"]
 
 
 def test_decline_offers_the_closest_entries_when_there_are_any(service: AnswerService) -> None:
@@ -143,7 +143,7 @@ def test_decline_offers_the_closest_entries_when_there_are_any(service: AnswerSe
     assert answer.outcome == "decline"
     assert answer.offers, "a near miss is one tap away"
     offered = [row[0].label for row in answer.reply.buttons[: len(answer.offers)]]
-    assert offered == [s.entry.de.title for s in answer.offers]
+    assert offered == [s.entry.de.button for s in answer.offers]
     assert answer.offers[0].score >= service.policy.offer
 
 

@@ -309,11 +309,12 @@ async def test_nudges_off_and_own_delays_in_settings(
 ) -> None:
     settings = await coach.command(ERIKA, "settings")
     assert "Erinnerungen: an; die erste nach einer Woche, danach jede Woche" in reply_text(settings)
-    changed = await coach.press(ERIKA, _buttons(settings)["Erste nach 3 Tagen"])
+    menu = await coach.press(ERIKA, _buttons(settings)["Erste Erinnerung: 1 Woche"])
+    changed = await coach.press(ERIKA, _buttons(menu)["3 Tage"])
     assert "die erste nach 3 Tagen" in reply_text(changed) and changed.edit
     log = await coach.command(ERIKA, "request", "linkedin Erika")
     assert "in 3 Tagen" in reply_text(log)
-    off = await coach.press(ERIKA, _buttons(changed)["Erinnerungen ausschalten"])
+    off = await coach.press(ERIKA, _buttons(changed)["🔕 Erinnerungen ausschalten"])
     assert "Erinnerungen: aus" in reply_text(off)
     clock.advance(days=30)
     assert (await sweeper.sweep()).sent == 0
@@ -336,7 +337,7 @@ async def test_weekly_digest_once_on_monday_morning(
     coach: Coach, sweeper: NudgeSweeper, sender: RecordingSender, clock: FakeClock
 ) -> None:
     settings = await coach.command(ERIKA, "settings")
-    await coach.press(ERIKA, _buttons(settings)["Wochenübersicht an"])
+    await coach.press(ERIKA, _buttons(settings)["📅 Wochenübersicht einschalten"])
     await coach.command(ERIKA, "request", "xing Max")
     clock.now = clock.now.replace(day=30, hour=7)  # Monday 30 Nov 2026, 07:00
     assert (await sweeper.sweep()).digests == 0
@@ -396,11 +397,13 @@ async def test_changed_delays_apply_to_open_requests_from_the_next_nudge(
     await coach.command(ERIKA, "request", "xing Max Muster")
     settings = await coach.command(ERIKA, "settings")
     assert "auch für Ihre offenen Anfragen" in reply_text(settings)
-    await coach.press(ERIKA, _buttons(settings)["Erste nach 3 Tagen"])
+    menu = await coach.press(ERIKA, _buttons(settings)["Erste Erinnerung: 1 Woche"])
+    await coach.press(ERIKA, _buttons(menu)["3 Tage"])
     seen = await _nudge_days(coach, sweeper, sender, clock, 5)
     assert [day for day, _ in seen] == [3]
     settings = await coach.command(ERIKA, "settings")
-    await coach.press(ERIKA, _buttons(settings)["Alle 2 Wochen"])
+    menu = await coach.press(ERIKA, _buttons(settings)["Danach: jede Woche"])
+    await coach.press(ERIKA, _buttons(menu)["2 Wochen"])
     seen = await _nudge_days(coach, sweeper, sender, clock, 20)
     assert [day for day, _ in seen] == [14 - 2], "next nudge 14 days after the first (day 3)"
 

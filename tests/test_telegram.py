@@ -102,7 +102,7 @@ async def test_question_gets_answer_with_related_and_compare_buttons(
     call = request_fake.sent()[0]
     assert "300 Zeichen" in call.params["text"]
     labels = [b["text"] for row in _markup(call.params) for b in row]
-    assert "XING vs. LinkedIn: Text zur Anfrage" in labels
+    assert "⚖️ Vergleich: Text zur Anfrage" in labels
     stats = await store.questions.stats(FakeClock().now, FakeClock().now.replace(hour=0))
     assert stats.questions_today == 1
 
@@ -116,7 +116,7 @@ async def test_clarify_offers_candidates_as_buttons(
     buttons = [b for row in _markup(call.params) for b in row]
     assert 3 <= len(buttons) <= 4 and buttons[-1]["text"] == "Nichts davon"
     await _send(app, updates.press(buttons[0]["callback_data"]))
-    assert buttons[0]["text"] in request_fake.texts()[-1]
+    assert "Quelle:" in request_fake.texts()[-1], "the offered entry itself"
 
 
 async def test_decline_offers_topics(
@@ -139,7 +139,7 @@ async def test_nothing_fitted_and_tapped_offers_are_recorded(
     await _send(app, updates.message("xing"))
     offer = _markup(request_fake.sent()[-1].params)[0][0]
     await _send(app, updates.press(offer["callback_data"]))
-    assert offer["text"] in request_fake.texts()[-1]
+    assert "Quelle:" in request_fake.texts()[-1]
     log = (await store.export_user(7))["question_log"]
     assert isinstance(log, list)
     entry_id = offer["callback_data"].split("|")[-1]

@@ -311,13 +311,13 @@ class AnswerService:
         for topic_id in sorted(topics):
             topic = self.kb.compare_topic(topic_id)
             if topic is not None:
-                label = self.kb.ui.get(lang, "compare_button", title=topic.text(lang).title)
+                label = self.kb.ui.get(lang, "compare_button", title=topic.text(lang).button)
                 rows.append((Button(label, Action(ActionKind.COMPARE, topic.id)),))
         return tuple(rows)
 
     @staticmethod
     def entry_button(lang: Lang, entry: Entry) -> Button:
-        return Button(entry.text(lang).title, Action(ActionKind.ENTRY, entry.id))
+        return Button(entry.text(lang).button, Action(ActionKind.ENTRY, entry.id))
 
     def _clarify_reply(self, lang: Lang, offers: Sequence[Scored]) -> Reply:
         blocks = [Block(self.kb.ui.get(lang, "clarify"))]
@@ -328,7 +328,7 @@ class AnswerService:
     ) -> tuple[tuple[Button, ...], ...]:
         """One button per candidate, then "Nichts davon", which records the miss."""
         rows = [
-            (Button(s.entry.text(lang).title, Action(ActionKind.OFFER, s.entry.id)),)
+            (Button(s.entry.text(lang).button, Action(ActionKind.OFFER, s.entry.id)),)
             for s in offers
         ]
         rows.append((Button(self.kb.ui.get(lang, "button_none"), Action(ActionKind.NONE)),))

@@ -58,13 +58,19 @@ _ONE = {
     "de": ("einer Woche", "einem Tag", "einer Stunde", "einer Minute", "einer Sekunde"),
     "en": ("a week", "a day", "an hour", "a minute", "a second"),
 }
+# The same on its own, as a label ("1 Woche"), not after a preposition.
+_ONE_ALONE = {
+    "de": ("1 Woche", "1 Tag", "1 Stunde", "1 Minute", "1 Sekunde"),
+    "en": ("1 week", "1 day", "1 hour", "1 minute", "1 second"),
+}
 
 
 def format_duration(delta: timedelta, lang: Literal["de", "en"], dative: bool = True) -> str:
-    """A duration as people say it after "seit", "in", "nach": '3 Tagen', 'einer Woche'."""
+    """A duration as people say it after "seit", "in", "nach": '3 Tagen', 'einer Woche';
+    without `dative`, as a label on its own: '3 Tage', '1 Woche'."""
     count, index = _unit(delta)
     if count == 1:
-        return _ONE[lang][index]
+        return (_ONE if dative else _ONE_ALONE)[lang][index]
     _, many, many_dative = _UNIT_NAMES[lang][index]
     return f"{count} {many_dative if dative else many}"
 

@@ -25,7 +25,7 @@ from bot.followups.requests import (
     parse_request,
     platform_word,
 )
-from bot.knowledge import KnowledgeBase
+from bot.knowledge import BUTTON_MAX, KnowledgeBase
 from bot.reply import Action, ActionKind, Block, Button, Document, Reply
 from bot.storage import Storage
 
@@ -126,14 +126,14 @@ class RequestTracker:
 
     def _choose(self, lang: Lang) -> Reply:
         rows = tuple(
-            tuple(
+            (
                 Button(
                     self._ui(lang, f"button_request_{platform}_{direction}"),
                     Action(ActionKind.REQUEST, f"{platform}-{direction}"),
-                )
-                for platform in ("xing", "linkedin")
+                ),
             )
             for direction in ("sent", "received")
+            for platform in ("xing", "linkedin")
         )
         return Reply((Block(self._ui(lang, "request_choose")),), (*rows, self._cancel_row(lang)))
 
@@ -305,11 +305,11 @@ class RequestTracker:
         blocks = [Block(self._ui(lang, key, what=self._what(lang, follow_up), name=follow_up.name))]
         if follow_up.note:
             blocks.append(Block(self._ui(lang, "follow_up_note", note=follow_up.note), "note"))
-        buttons = (
-            Button(self._ui(lang, "button_correct"), Action(ActionKind.CORRECT, str(follow_up.id))),
-            Button(self._ui(lang, "button_pending"), Action(ActionKind.PENDING)),
+        correct = Button(
+            self._ui(lang, "button_correct"), Action(ActionKind.CORRECT, str(follow_up.id))
         )
-        return Reply((*blocks, *extra), (buttons,))
+        pending = Button(self._ui(lang, "button_pending"), Action(ActionKind.PENDING))
+        return Reply((*blocks, *extra), ((correct,), (pending,)))
 
     # -- checking an invitation text: an explicit action, apart from the memo --------------
 
@@ -378,20 +378,37 @@ class RequestTracker:
         blocks = [Block(self._ui(lang, "pending_title", count=len(open_requests)), "title")]
         buttons = []
         for follow_up in open_requests[:PENDING_SHOWN]:
-            label = self._ui(
-                lang,
-                "pending_item",
-                what=self._what(lang, follow_up),
-                name=follow_up.name,
+            age = format_duration(_whole(follow_up.age(now)), lang, dative=False)
+            item = self._ui(
+                lang, "pending_item", what=self._what(lang, follow_up), name=follow_up.name,
                 age=format_duration(_whole(follow_up.age(now)), lang),
-            )
-            blocks.append(Block(label, "item"))
+            )  # fmt: skip
+            blocks.append(Block(item, "item"))
+            label = self._list_label(lang, follow_up.name, follow_up.platform, age)
             buttons.append((Button(label, Action(ActionKind.FOLLOW_UP, str(follow_up.id))),))
         if len(open_requests) > PENDING_SHOWN:
             more = len(open_requests) - PENDING_SHOWN
             blocks.append(Block(self._ui(lang, "pending_more", count=more)))
         blocks.append(Block(self._ui(lang, "pending_hint"), "note"))
         return Reply(tuple(blocks), (*buttons, history), edit=edit)
+
+    def _list_label(self, lang: Lang, name: str, platform: Platform, what: str) -> str:
+        """Name first, as people scan for it: "Erika Mustermann · LinkedIn · 22 Tage".
+
+        Too long for a button, the platform goes (the list above names it), then the name
+        is shortened.
+        """
+        full = self._ui(
+            lang, "pending_label", name=name, platform=self._ui(lang, f"platform_{platform}"),
+            age=what,
+        )  # fmt: skip
+        if len(full) <= BUTTON_MAX:
+            return full
+        short = self._ui(lang, "pending_label_short", name=name, age=what)
+        if len(short) <= BUTTON_MAX:
+            return short
+        room = BUTTON_MAX - (len(short) - len(name)) - 1
+        return self._ui(lang, "pending_label_short", name=name[:room].rstrip() + "…", age=what)
 
     async def history(self, user_id: int, lang: Lang, now: datetime) -> Reply:
         """Settled and expired requests of the retention period, newest first."""
@@ -413,7 +430,9 @@ class RequestTracker:
                 date=_local_date(follow_up.closed_at, zone, lang),
             )
             blocks.append(Block(label, "item"))
-            buttons.append((Button(label, Action(ActionKind.FOLLOW_UP, str(follow_up.id))),))
+            state = self._ui(lang, f"state_{follow_up.state}")
+            button = self._list_label(lang, follow_up.name, follow_up.platform, state)
+            buttons.append((Button(button, Action(ActionKind.FOLLOW_UP, str(follow_up.id))),))
         if len(closed) > PENDING_SHOWN:
             blocks.append(Block(self._ui(lang, "pending_more", count=len(closed) - PENDING_SHOWN)))
         return Reply(tuple(blocks), (*buttons, back), edit=True)
@@ -566,13 +585,15 @@ class RequestTracker:
                 Action(ActionKind.DECIDE, f"{follow_up.id}-{code}"),
             )
 
-        first = [button("accepted"), button("declined")]
-        if follow_up.direction == "sent":
-            first.append(button("withdrawn"))
         back = Button(self._ui(lang, "button_back"), Action(ActionKind.PENDING))
-        if follow_up.state == "expired":  # no more nudges to move
-            return (tuple(first), (button("delete"), back))
-        return (tuple(first), (button("snooze"), button("delete")), (back,))
+        buttons = [button("accepted"), button("declined")]
+        if follow_up.direction == "sent":
+            buttons.append(button("withdrawn"))
+        if follow_up.state != "expired":  # an expired one has no nudge left to move
+            buttons.append(button("snooze"))
+        buttons += [button("delete"), back]
+        # Two per row: the longest labels ("Zurückgezogen") fit half a phone's width.
+        return tuple(tuple(buttons[start : start + 2]) for start in range(0, len(buttons), 2))
 
     async def open(self, user_id: int, lang: Lang, arg: str, now: datetime) -> Reply:
         follow_up = await self._own(user_id, arg)
@@ -603,7 +624,7 @@ class RequestTracker:
             )
             back = Button(self._ui(lang, "button_back"), Action(ActionKind.PENDING))
             return Reply(
-                (Block(self._ui(lang, "delete_ask", name=name)),), ((confirm, back),), edit=True
+                (Block(self._ui(lang, "delete_ask", name=name)),), ((confirm,), (back,)), edit=True
             )
         late = follow_up.state == "expired" and decision != "snooze"
         if follow_up.state != "pending" and not late:
@@ -653,40 +674,57 @@ class RequestTracker:
         ]
 
     def settings_buttons(self, lang: Lang, user: User | None) -> list[tuple[Button, ...]]:
+        """Full-width rows, each saying what it changes; the delays open a choice each."""
         policy = self.policy_for(user)
         nudges = user.nudges if user else True
         digest = user.digest if user else False
-
-        def choice(kind: str, current: timedelta) -> tuple[Button, ...]:
-            def label(delay: timedelta) -> str:
-                if kind == "after":
-                    return self._ui(lang, "button_after", duration=format_duration(delay, lang))
-                every = format_every(delay, lang)
-                return every[0].upper() + every[1:]
-
-            return tuple(
-                Button(
-                    ("✓ " if delay == current else "") + label(delay),
-                    Action(ActionKind.SETTING, f"{kind}-{delay.days}d"),
-                )
-                for delay in DELAY_CHOICES
-            )
-
+        every = format_every(policy.repeat, lang)
         return [
             (
                 Button(
                     self._ui(lang, "button_nudges_off" if nudges else "button_nudges_on"),
                     Action(ActionKind.SETTING, "nudges-off" if nudges else "nudges-on"),
                 ),
+            ),
+            (
+                Button(
+                    self._ui(
+                        lang,
+                        "button_after",
+                        duration=format_duration(policy.after, lang, dative=False),
+                    ),
+                    Action(ActionKind.SETTING, "after-menu"),
+                ),
+            ),
+            (
+                Button(
+                    self._ui(lang, "button_repeat", every=every),
+                    Action(ActionKind.SETTING, "repeat-menu"),
+                ),
+            ),
+            (
                 Button(
                     self._ui(lang, "button_digest_off" if digest else "button_digest_on"),
                     Action(ActionKind.SETTING, "digest-off" if digest else "digest-on"),
                 ),
             ),
-            choice("after", policy.after),
-            choice("repeat", policy.repeat),
             (Button(self._ui(lang, "button_timezone"), Action(ActionKind.SETTING, "tz-menu")),),
         ]
+
+    def delay_menu(self, lang: Lang, user: User | None, kind: str) -> Reply:
+        """The three delays to choose from, the current one ticked; back to the settings."""
+        policy = self.policy_for(user)
+        current = policy.after if kind == "after" else policy.repeat
+        choices = tuple(
+            Button(
+                ("✓ " if delay == current else "") + format_duration(delay, lang, dative=False),
+                Action(ActionKind.SETTING, f"{kind}-{delay.days}d"),
+            )
+            for delay in DELAY_CHOICES
+        )
+        back = Button(self._ui(lang, "button_settings"), Action(ActionKind.SETTING, "back"))
+        key = "choose_after" if kind == "after" else "choose_repeat"
+        return Reply((Block(self._ui(lang, key)),), (choices, (back,)), edit=True)
 
     def timezone_menu(self, lang: Lang, user: User | None) -> Reply:
         current = self.zone_for(user).key
@@ -781,11 +819,9 @@ class RequestTracker:
             blocks.append(Block(self._ui(lang, "import_skipped", lines=lines + more), "note"))
         if not content.invitations and not content.connections:
             blocks = [Block(self._ui(lang, "import_nothing"))]
-        buttons = (
-            Button(self._ui(lang, "button_pending"), Action(ActionKind.PENDING)),
-            Button(self._ui(lang, "button_progress"), Action(ActionKind.PROGRESS)),
-        )
-        return Reply(tuple(blocks), (buttons,))
+        pending = Button(self._ui(lang, "button_pending"), Action(ActionKind.PENDING))
+        progress = Button(self._ui(lang, "button_progress"), Action(ActionKind.PROGRESS))
+        return Reply(tuple(blocks), ((pending,), (progress,)))
 
     # -- digest ----------------------------------------------------------------------------
 
@@ -816,10 +852,8 @@ class RequestTracker:
             blocks.append(Block(self._ui(lang, "digest_three_weeks", names=", ".join(crossed))))
         blocks.append(Block(self._ui(lang, "digest_checklist", done=count, total=total)))
         buttons = (
-            (
-                Button(self._ui(lang, "button_pending"), Action(ActionKind.PENDING)),
-                Button(self._ui(lang, "button_checklist"), Action(ActionKind.CHECKLIST)),
-            ),
+            (Button(self._ui(lang, "button_pending"), Action(ActionKind.PENDING)),),
+            (Button(self._ui(lang, "button_checklist"), Action(ActionKind.CHECKLIST)),),
             (Button(self._ui(lang, "button_progress"), Action(ActionKind.PROGRESS)),),
         )
         return Reply(tuple(blocks), buttons)
