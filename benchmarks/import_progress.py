@@ -80,7 +80,7 @@ async def main():
     status = open("/proc/self/status").read().splitlines()
     peak = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
     print(json.dumps({{"import": imported, "cold": cold, "warm": min(warm),
-                      "png": len(reply.document.content), "peak_kb": int(peak),
+                      "png": len(reply.documents[0].content), "peak_kb": int(peak),
                       "bytes": len(data)}}))
 
 asyncio.run(main())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,11 +17,27 @@ from bot.followups.linkedin_export import ExportError, parse_export
 from bot.followups.policy import NudgePolicy
 from bot.followups.requests import name_part, read_reply
 from bot.followups.tracker import RequestTracker
-from bot.knowledge import BUTTON_MAX, CompareText, KnowledgeBase
+from bot.knowledge import BUTTON_MAX, CompareText, Entry, KnowledgeBase
+from bot.privacy import readable_export
 from bot.render import to_plain
 from bot.reply import Action, ActionKind, Block, Button, Document, Reply
 from bot.storage import Storage
 from bot.text import fold
+
+
+@dataclass(frozen=True)
+class InlineResult:
+    """One answer offered in inline mode: sent as `reply`'s text, with a button to the bot."""
+
+    id: str
+    title: str
+    description: str
+    reply: Reply
+    open_label: str
+
+
+# Inline mode offers at most this many answers (Telegram allows 50; a phone shows about 5).
+INLINE_RESULTS = 5
 
 
 @dataclass(frozen=True)
@@ -219,6 +235,45 @@ class Coach:
         except ExportError as error:
             return Reply((Block(self._ui(lang, f"import_error_{error.reason}")),))
         return await self.tracker.import_export(user.id, lang, content, self.clock())
+
+    async def inline(self, user: UserRef, query: str) -> list[InlineResult]:
+        """`@bot <question>` in any chat: the answers the engine would give, nothing else.
+
+        The same outcome rules as in the private chat: an answer is offered as itself, an
+        unsure question offers its candidates, an off-topic one offers nothing. An empty
+        query offers the most asked topics. Nothing is logged: the chat is not ours.
+        """
+        lang = await self.language(user, touch=False)
+        text = query.strip()
+        if not text:
+            since = self.clock() - timedelta(days=30)
+            popular = await self.store.questions.top_entries(since, INLINE_RESULTS)
+            chosen = [e for ref in popular if (e := self.kb.entry(ref)) is not None]
+            for fallback in self.kb.groups:  # too few asked yet: one topic per step
+                entry = self.kb.entry(fallback.entries[0])
+                if entry is not None and entry not in chosen:
+                    chosen.append(entry)
+            entries = chosen[:INLINE_RESULTS]
+            return [self._inline_result(lang, [entry]) for entry in entries]
+        answer = self.answers.ask(text, fallback=lang)
+        if answer.outcome == "answer" and answer.match is not None:
+            # Exactly what the private chat would show (twins side by side included).
+            result = self._inline_result(answer.lang, [answer.match.entry])
+            return [replace(result, reply=Reply(answer.reply.blocks))]
+        if answer.outcome == "clarify":
+            return [self._inline_result(answer.lang, [s.entry]) for s in answer.offers]
+        return []
+
+    def _inline_result(self, lang: Lang, entries: list[Entry]) -> InlineResult:
+        reply = self.answers.entries_reply(lang, entries)
+        first = entries[0].text(lang)
+        return InlineResult(
+            id=".".join(entry.id for entry in entries),
+            title=first.title,
+            description=first.answer[:100],
+            reply=Reply(reply.blocks),
+            open_label=self._ui(lang, "inline_open"),
+        )
 
     async def file_refused(self, user: UserRef, reason: str) -> Reply:
         """A file not read at all: too large to download, or the download failed."""
@@ -426,8 +481,14 @@ class Coach:
             **await self.store.export_user(user.id),
         }
         content = json.dumps(data, ensure_ascii=False, indent=2).encode()
-        document = Document(f"netzwerk-coach-{user.id}.json", content)
-        return Reply((Block(self._ui(lang, "export_caption")),), document=document)
+        record = await self.store.users.get(user.id)
+        text = readable_export(data, self.kb, lang, self.tracker.zone_for(record), self.clock())
+        documents = (
+            Document(f"netzwerk-coach-{user.id}.txt", text.encode("utf-8")),
+            Document(f"netzwerk-coach-{user.id}.json", content),
+        )
+        blocks = (Block(self._ui(lang, "export_caption")), Block(self._ui(lang, "export_files")))
+        return Reply(blocks, documents=documents)
 
     async def forget(self, user: UserRef) -> None:
         """Erase every row about the user, and what the process remembers of them."""

@@ -73,7 +73,7 @@ class Reply:
     buttons: tuple[tuple[Button, ...], ...] = ()
     edit: bool = False
     notice: str | None = None  # short toast for a button press (Telegram's callback answer)
-    document: Document | None = None
+    documents: tuple[Document, ...] = ()  # files sent after the text (a photo: instead of it)
 
 
 def text_reply(text: str, *buttons: tuple[Button, ...]) -> Reply:

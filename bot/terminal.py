@@ -40,10 +40,12 @@ def _render(reply: Reply, out: TextIO, files: Path | None = None) -> list[Button
     text = reply_text(reply)
     if text:
         out.write(text + "\n")
-    if reply.document is not None and files is not None:
+    for document in reply.documents:
+        if files is None:
+            break
         files.mkdir(parents=True, exist_ok=True)
-        path = files / reply.document.filename
-        path.write_bytes(reply.document.content)
+        path = files / document.filename
+        path.write_bytes(document.content)
         out.write(f"→ {path}\n")
     buttons = [button for row in reply.buttons for button in row]
     for number, button in enumerate(buttons, start=1):

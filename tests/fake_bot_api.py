@@ -287,7 +287,10 @@ class FakeBotAPI:
                     "chat": {"id": int(params["chat_id"]), "type": "private"},
                     "photo": [{"file_id": "p", "file_unique_id": "p", "width": 1080,
                                "height": 1350}]}  # fmt: skip
-        if method in ("deleteWebhook", "setMyCommands", "answerCallbackQuery", "setWebhook"):
+        if method in (
+            "deleteWebhook", "setMyCommands", "answerCallbackQuery", "setWebhook",
+            "answerInlineQuery",
+        ):  # fmt: skip
             return True
         if method in ("sendMessage", "editMessageText", "sendDocument"):
             if method == "editMessageText":

@@ -172,6 +172,21 @@ class UpdateFactory:
         message.update(extra or {})
         return {"update_id": update_id, "message": message}
 
+    def inline(self, query: str, *, user_id: int = 7, language_code: str = "de") -> dict[str, Any]:
+        """What Telegram sends while someone types "@bot <query>" in any chat."""
+        update_id, _ = self._ids()
+        sender = {"id": user_id, "is_bot": False, "first_name": "Erika",
+                  "language_code": language_code}  # fmt: skip
+        return {
+            "update_id": update_id,
+            "inline_query": {
+                "id": f"iq{update_id}",
+                "from": sender,
+                "query": query,
+                "offset": "",
+            },
+        }
+
     def document(
         self, file_id: str, file_name: str, size: int, *, user_id: int = 7
     ) -> dict[str, Any]:

@@ -59,8 +59,32 @@ def _markup(value: Any) -> dict[str, Any] | None:
     return dict(value)
 
 
+def _inline_problem(params: dict[str, Any]) -> str | None:
+    results = params.get("results") or []
+    if isinstance(results, str):
+        results = json.loads(results)
+    if len(results) > 50:
+        return "Bad Request: RESULTS_TOO_MUCH"
+    ids = [str(result.get("id", "")) for result in results]
+    if len(set(ids)) != len(ids) or any(not 1 <= len(i.encode()) <= 64 for i in ids):
+        return "Bad Request: RESULT_ID_INVALID"
+    for result in results:
+        content = result.get("input_message_content") or {}
+        text = str(content.get("message_text", ""))
+        problem = html_problem(text) if content.get("parse_mode") == "HTML" else None
+        if problem or not result.get("title"):
+            return problem or "Bad Request: RESULT_TITLE_EMPTY"
+        for row in (result.get("reply_markup") or {}).get("inline_keyboard", []):
+            for button in row:
+                if not button.get("text") or not (button.get("url") or button.get("callback_data")):
+                    return "Bad Request: BUTTON_INVALID"
+    return None
+
+
 def check_outgoing(method: str, params: dict[str, Any]) -> str | None:
     """The 400 description Telegram would give for this call, or None."""
+    if method == "answerInlineQuery":
+        return _inline_problem(params)
     if method in ("sendMessage", "editMessageText"):
         text = str(params.get("text", ""))
         if params.get("parse_mode") == "HTML":

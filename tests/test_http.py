@@ -190,3 +190,25 @@ def test_an_export_sent_as_a_file_is_imported_and_progress_comes_as_a_photo(
         if bot.process and bot.process.poll() is None:
             bot.stop(signal.SIGKILL)
     assert TOKEN not in bot.output()
+
+
+def test_inline_mode_over_http(api: FakeBotAPI, tmp_path: Path) -> None:
+    import json
+
+    bot = start_bot(api, tmp_path / "bot.sqlite3", tmp_path / "bot.log")
+    try:
+        mark = api.mark()
+        api.push(api.factory.inline("wieviele zeichen linkdin anfrage"))
+        call = api.wait_for(lambda c: c.method == "answerInlineQuery", after=mark)
+        results = call.params["results"]
+        results = json.loads(results) if isinstance(results, str) else results
+        assert "300 Zeichen" in results[0]["input_message_content"]["message_text"]
+        mark = api.mark()
+        api.push(api.factory.inline("Wo kann ich Aktien kaufen?"))
+        call = api.wait_for(lambda c: c.method == "answerInlineQuery", after=mark)
+        results = call.params["results"]
+        assert (json.loads(results) if isinstance(results, str) else results) == []
+        assert bot.stop() == 0
+    finally:
+        if bot.process and bot.process.poll() is None:
+            bot.stop(signal.SIGKILL)

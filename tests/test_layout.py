@@ -13,7 +13,7 @@ BOT = Path(__file__).resolve().parent.parent / "bot"
 # that the two subsystems and the two front doors do not import each other.
 BOTTOM = {"bot.domain", "bot.text", "bot.reply", "bot.render", "bot.knowledge", "bot.storage"}
 SUBSYSTEMS = {"bot.answering", "bot.followups"}
-CORE = {"bot.coach", "bot.config"}
+CORE = {"bot.coach", "bot.config", "bot.privacy"}
 DOORS = {"bot.telegram", "bot.terminal", "bot.__main__"}
 LAYERS = [BOTTOM, SUBSYSTEMS, CORE, DOORS]
 # Within the bottom, `domain` is the floor: it imports nothing of ours.

@@ -25,7 +25,10 @@ def test_saved_messages_come_back_exactly() -> None:
             (Button("x", Action(ActionKind.CHECK, "a-1")),),
         ),
         edit=True,
-        document=Document("export.json", b'{"\xc3\xa4": 1}\x00'),
+        documents=(
+            Document("export.txt", "Grüße".encode()),
+            Document("export.json", b'{"\xc3\xa4": 1}\x00'),
+        ),
     )
     box = outbox.Outbox()
     box.answer(7, "query-1", "Gespeichert")  # a press's toast is not kept

@@ -73,16 +73,29 @@ async def test_export_holds_all_of_a_users_rows_and_nothing_of_others(
     await _busy_user(coach, ERIKA, "Erika", clock)
     await _busy_user(coach, OTTO, "Otto", clock)
     reply = await coach.command(ERIKA, "export")
-    assert reply.document is not None and reply.document.filename.endswith(".json")
-    data = json.loads(reply.document.content)
+    readable, machine = reply.documents
+    assert readable.filename.endswith(".txt") and machine.filename.endswith(".json")
+    data = json.loads(machine.content)
     assert data["user"]["id"] == 7 and data["user"]["digest"] == 1
     assert [r["item_id"] for r in data["checklist_progress"]] == ["customers"]
     assert [f["name"] for f in data["follow_ups"]] == ["Erika"]
     assert [e["event"] for e in data["follow_up_events"]] == ["created", "snoozed"]
     assert data["digests"][0]["week"] == "2026-W48"
     assert "(Erika)" in data["question_log"][0]["text"]
-    text = reply.document.content.decode()
+    text = machine.content.decode()
     assert "Otto" not in text and '"user_id": 8' not in text
+    summary = readable.content.decode()
+    assert "Otto" not in summary
+    assert "LinkedIn-Einladung an Erika · offen · 27.11.2026" in summary
+    assert "Ihre Notiz (nur für Sie): Notiz von Erika" in summary
+    assert "27.11.2026 notiert; 27.11.2026 verschoben" in summary
+    assert "Checkliste: 1 von 9 erledigt" in summary and "Bestehende Kunden" in summary
+    assert "Sprache: Deutsch" in summary and "Wochenübersicht: an" in summary
+    assert "→ beantwortet" in summary and "10:00" in summary, "local time, not UTC (09:00)"
+    english = await coach.press(ERIKA, Action(ActionKind.LANGUAGE, "en"))
+    assert english is not None
+    summary_en = (await coach.command(ERIKA, "export")).documents[0].content.decode()
+    assert "Requests: 1" in summary_en and "LinkedIn invitation to Erika · open" in summary_en
 
 
 async def test_delete_asks_then_leaves_no_row_of_the_user(

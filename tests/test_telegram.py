@@ -316,18 +316,22 @@ async def test_command_menus_are_published_in_both_languages(
     await publish_commands(app, service.kb)
     calls = request_fake.sent("setMyCommands")
     assert [c.params.get("language_code") for c in calls] == ["de", "en", None]
-    names = [c["command"] for c in calls[0].params["commands"]]
-    assert names == [
-        "start",
-        "help",
-        "topics",
-        "compare",
-        "checklist",
-        "request",
-        "pending",
-        "settings",
-        "privacy",
-    ]
+    german = [c["command"] for c in calls[0].params["commands"]]
+    assert german == [
+        "start", "hilfe", "themen", "vergleich", "checkliste", "anfrage", "offen", "entwurf",
+        "fortschritt", "abbrechen", "einstellungen", "datenschutz", "export", "loeschen",
+    ]  # fmt: skip
+    english = [c["command"] for c in calls[2].params["commands"]]
+    assert english == [
+        "start", "help", "topics", "compare", "checklist", "request", "pending", "draft",
+        "progress", "cancel", "settings", "privacy", "export", "delete",
+    ]  # fmt: skip
+    assert calls[1].params["commands"] == calls[2].params["commands"]
+    # Every command /hilfe teaches is in the menu, under the name /hilfe uses.
+    help_text = service.kb.ui.get("de", "help")
+    taught = {word.strip("/,.:;") for word in help_text.split() if word.startswith("/")}
+    assert taught <= set(german), taught - set(german)
+    assert "Export" in calls[1].params["commands"][-2]["description"]
 
 
 async def test_flooding_user_gets_one_notice_and_others_are_served(
@@ -345,12 +349,14 @@ async def test_flooding_user_gets_one_notice_and_others_are_served(
     assert "Gern geschehen" in request_fake.texts()[-1]
 
 
-async def test_export_arrives_as_a_json_document(
+async def test_export_arrives_as_a_readable_summary_and_a_json_document(
     app: App, updates: UpdateFactory, request_fake: OfflineRequest
 ) -> None:
     await _send(app, updates.message("/export"))
-    (document,) = request_fake.sent("sendDocument")
-    assert document.params["chat_id"] == 7
+    readable, machine = request_fake.sent("sendDocument")
+    assert readable.params["chat_id"] == machine.params["chat_id"] == 7
+    assert "Netzwerk-Coach: Ihre gespeicherten Daten" in readable.params["document"].decode()
+    assert json.loads(machine.params["document"])["user"]["id"] == 7
     assert "Alle Daten" in request_fake.texts()[0]
 
 
@@ -365,3 +371,49 @@ async def test_delete_through_buttons(
     await _send(app, updates.press(yes["callback_data"]))
     assert "Alle Ihre Daten sind gelöscht" in request_fake.texts()[-1]
     assert await store.users.get(7) is None and await store.checklist.done(7) == set()
+
+
+def _results(call_params: dict[str, Any]) -> list[dict[str, Any]]:
+    results = call_params["results"]
+    return json.loads(results) if isinstance(results, str) else list(results)
+
+
+async def test_inline_mode_offers_the_answer_with_its_source_and_a_way_to_the_bot(
+    app: App, updates: UpdateFactory, request_fake: OfflineRequest
+) -> None:
+    await _send(app, updates.inline("wie lang darf die notiz sein"))
+    (call,) = request_fake.sent("answerInlineQuery")
+    (result,) = _results(call.params)
+    text = result["input_message_content"]["message_text"]
+    assert "300 Zeichen" in text and "Quelle:" in text
+    assert result["input_message_content"]["parse_mode"] == "HTML"
+    (button,) = result["reply_markup"]["inline_keyboard"][0]
+    assert button["url"] == "https://t.me/netzwerk_coach_bot?start=inline"
+    assert call.params["cache_time"] == 300
+    assert not request_fake.sent(), "nothing is sent to a chat"
+
+
+async def test_inline_mode_offers_nothing_for_off_topic_text_and_candidates_when_unsure(
+    app: App, updates: UpdateFactory, request_fake: OfflineRequest, store: Storage
+) -> None:
+    await _send(app, updates.inline("Wo kann ich Aktien kaufen?"))
+    assert _results(request_fake.sent("answerInlineQuery")[-1].params) == []
+    await _send(app, updates.inline("linkedin"))
+    unsure = _results(request_fake.sent("answerInlineQuery")[-1].params)
+    assert 2 <= len(unsure) <= 3
+    await _send(app, updates.inline(""))
+    popular = _results(request_fake.sent("answerInlineQuery")[-1].params)
+    assert 1 <= len(popular) <= 5
+    stats = await store.questions.stats(FakeClock().now, FakeClock().now.replace(hour=0))
+    assert stats.questions_today == 0, "inline queries are not logged"
+
+
+async def test_inline_mode_offers_the_most_asked_topics_for_an_empty_query(
+    app: App, updates: UpdateFactory, request_fake: OfflineRequest
+) -> None:
+    for _ in range(3):
+        await _send(app, updates.message("Wie melde ich Spam auf XING?"))
+    await _send(app, updates.message("wieviele zeichen linkdin anfrage"))
+    await _send(app, updates.inline(""))
+    popular = _results(request_fake.sent("answerInlineQuery")[-1].params)
+    assert [r["id"] for r in popular][:2] == ["xing-spam", "li-note"]

@@ -885,7 +885,7 @@ class RequestTracker:
         return Reply(
             (Block(progress_chart.caption(data)),),
             (pending,),
-            document=Document(name, png, photo=True),
+            documents=(Document(name, png, photo=True),),
         )
 
 

@@ -131,6 +131,16 @@ class QuestionLog:
         )
         return len(rows)
 
+    async def top_entries(self, since: datetime, limit: int) -> list[str]:
+        """The entries answered most often since `since`, most asked first."""
+        rows = await self.db.rows(
+            """SELECT entry_id FROM question_log
+               WHERE outcome = 'answer' AND entry_id IS NOT NULL AND asked_at >= ?
+               GROUP BY entry_id ORDER BY COUNT(*) DESC, entry_id LIMIT ?""",
+            (epoch(since), limit),
+        )
+        return [row[0] for row in rows]
+
     async def export(self, user_id: int) -> dict[str, object]:
         rows = await self.db.rows(
             """SELECT asked_at, text, lang, outcome, entry_id, score, feedback

@@ -17,7 +17,9 @@ from telegram import (
     BotCommand,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InlineQueryResultArticle,
     InputFile,
+    InputTextMessageContent,
     Message,
     Update,
 )
@@ -39,6 +41,7 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     ExtBot,
+    InlineQueryHandler,
     MessageHandler,
     TypeHandler,
     filters,
@@ -53,7 +56,7 @@ from bot.followups.linkedin_export import MAX_FILE_BYTES
 from bot.followups.sweeper import Delivery, NudgeSweeper
 from bot.knowledge import KnowledgeBase
 from bot.render import MAX_CAPTION, decode_action, encode_action, to_html
-from bot.reply import Reply, text_reply
+from bot.reply import Document, Reply, text_reply
 from bot.storage import Storage
 from bot.telegram import outbox
 from bot.telegram.polling import run_polling
@@ -63,8 +66,13 @@ from bot.telegram.webhook import run_webhook
 
 log = logging.getLogger(__name__)
 # Commands shown in Telegram's menu; /stats stays unlisted (admins know it).
+# Inline queries hold at most 256 characters; answers are cached by Telegram per query.
+MAX_INLINE_QUERY = 256
+INLINE_CACHE_SECONDS = 300
+# The command menu, in the order of /hilfe: every command it teaches (not the admin's /stats).
 MENU = (
-    "start", "help", "topics", "compare", "checklist", "request", "pending", "settings", "privacy",
+    "start", "help", "topics", "compare", "checklist", "request", "pending", "draft",
+    "progress", "cancel", "settings", "privacy", "export", "delete",
 )  # fmt: skip
 NON_TEXT = (
     filters.Sticker.ALL
@@ -162,8 +170,9 @@ async def with_retries(call: Callable[[], Awaitable[T]]) -> T:
 
 async def deliver(bot: Bot, chat_id: int, reply: Reply) -> None:
     """Send a reply as one or more HTML messages (buttons under the last), and its file."""
-    if reply.document is not None and reply.document.photo:
-        await _deliver_photo(bot, chat_id, reply)
+    photo = next((document for document in reply.documents if document.photo), None)
+    if photo is not None:
+        await _deliver_photo(bot, chat_id, reply, photo)
         return
     chunks = to_html(reply)
     for number, chunk in enumerate(chunks, start=1):
@@ -173,15 +182,14 @@ async def deliver(bot: Bot, chat_id: int, reply: Reply) -> None:
                 bot.send_message, chat_id, chunk, parse_mode=ParseMode.HTML, reply_markup=markup
             )
         )
-    if reply.document is not None:
-        file = InputFile(reply.document.content, filename=reply.document.filename)
+    for document in reply.documents:
+        file = InputFile(document.content, filename=document.filename)
         await with_retries(partial(bot.send_document, chat_id, file))
 
 
-async def _deliver_photo(bot: Bot, chat_id: int, reply: Reply) -> None:
+async def _deliver_photo(bot: Bot, chat_id: int, reply: Reply, photo: Document) -> None:
     """A picture with the reply's text as its caption and the buttons under it."""
-    assert reply.document is not None
-    file = InputFile(reply.document.content, filename=reply.document.filename)
+    file = InputFile(photo.content, filename=photo.filename)
     caption = to_html(reply, limit=MAX_CAPTION)[0] if reply.blocks else None
     await with_retries(
         partial(
@@ -327,6 +335,31 @@ async def on_non_text(update: Update, context: CoachContext) -> None:
     await _respond(update, context, await context.coach.non_text(_user(update)))
 
 
+async def on_inline_query(update: Update, context: CoachContext) -> None:
+    """`@bot question` in any chat: matching answers, each with a button that opens the bot."""
+    query = update.inline_query
+    assert query is not None
+    user = UserRef(query.from_user.id, query.from_user.language_code)
+    found = await context.coach.inline(user, query.query[:MAX_INLINE_QUERY])
+    link = f"https://t.me/{context.bot.username}?start=inline"
+    results = [
+        InlineQueryResultArticle(
+            id=result.id,
+            title=result.title,
+            description=result.description,
+            input_message_content=InputTextMessageContent(
+                to_html(result.reply)[0], parse_mode=ParseMode.HTML
+            ),
+            reply_markup=InlineKeyboardMarkup(
+                [[InlineKeyboardButton(result.open_label, url=link)]]
+            ),
+        )
+        for result in found
+    ]
+    # Telegram keeps the results per query text for this long; the answers change rarely.
+    await query.answer(results, cache_time=INLINE_CACHE_SECONDS, is_personal=False)
+
+
 async def on_button(update: Update, context: CoachContext) -> None:
     """An inline button; stale, foreign or forged data gets a short notice."""
     query = update.callback_query
@@ -428,6 +461,7 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler(names, on_command, filters=filters.UpdateType.MESSAGE))
     # 2. Button presses, whatever their data: decoding decides what is stale.
     app.add_handler(CallbackQueryHandler(on_button))
+    app.add_handler(InlineQueryHandler(on_inline_query))
     # 3. Any other command in private: a friendly pointer. In groups other bots' commands
     #    are none of our business.
     app.add_handler(
@@ -447,12 +481,20 @@ def register_handlers(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 async def publish_commands(
     app: Application[Any, Any, Any, Any, Any, Any], kb: KnowledgeBase
 ) -> None:
-    """The command menu in German (default) and English."""
+    """The command menu: German names for German clients, English ones for everyone else."""
     for lang in LANGS:
-        commands = [BotCommand(name, kb.ui.get(lang, f"cmd_{name}")) for name in MENU]
+        commands = [
+            BotCommand(menu_name(name, lang), kb.ui.get(lang, f"cmd_{name}")) for name in MENU
+        ]
         await app.bot.set_my_commands(commands, language_code=lang)
-    default = [BotCommand(name, kb.ui.get("de", f"cmd_{name}")) for name in MENU]
+    default = [BotCommand(name, kb.ui.get("en", f"cmd_{name}")) for name in MENU]
     await app.bot.set_my_commands(default)
+
+
+def menu_name(name: str, lang: str) -> str:
+    """The command as the menu shows it: its German alias for German ("/hilfe")."""
+    aliases = COMMANDS[name]
+    return aliases[0] if lang == "de" and aliases else name
 
 
 def build_application(

@@ -85,7 +85,6 @@ def _item_from_dict(data: dict[str, Any]) -> Outgoing:
 
 
 def reply_to_dict(reply: Reply) -> dict[str, Any]:
-    document = reply.document
     return {
         "blocks": [[block.text, block.style] for block in reply.blocks],
         "buttons": [
@@ -94,18 +93,20 @@ def reply_to_dict(reply: Reply) -> dict[str, Any]:
         ],
         "edit": reply.edit,
         "notice": reply.notice,
-        "document": None
-        if document is None
-        else {
-            "filename": document.filename,
-            "content": base64.b64encode(document.content).decode("ascii"),
-            "photo": document.photo,
-        },
+        "documents": [
+            {
+                "filename": document.filename,
+                "content": base64.b64encode(document.content).decode("ascii"),
+                "photo": document.photo,
+            }
+            for document in reply.documents
+        ],
     }
 
 
 def reply_from_dict(data: dict[str, Any]) -> Reply:
-    document = data.get("document")
+    # Rows saved before a reply could carry several files hold one "document".
+    saved = data.get("documents") or ([data["document"]] if data.get("document") else [])
     return Reply(
         tuple(Block(text, style) for text, style in data["blocks"]),
         tuple(
@@ -114,11 +115,8 @@ def reply_from_dict(data: dict[str, Any]) -> Reply:
         ),
         edit=bool(data.get("edit")),
         notice=data.get("notice"),
-        document=None
-        if document is None
-        else Document(
-            document["filename"],
-            base64.b64decode(document["content"]),
-            photo=bool(document.get("photo")),
+        documents=tuple(
+            Document(item["filename"], base64.b64decode(item["content"]), bool(item.get("photo")))
+            for item in saved
         ),
     )
