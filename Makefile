@@ -7,6 +7,7 @@ STAMP := $(VENV)/.installed
 .PHONY: run test lint eval bench kb clean
 
 $(STAMP): pyproject.toml
+	@echo "Installing into $(VENV) (first run only, about a minute) ..."
 	@$(PYTHON) -c "import sys; assert sys.version_info >= (3, 11), sys.version" || { echo "Python 3.11 or newer is needed"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
@@ -25,9 +26,10 @@ test: $(STAMP)
 	$(BIN)/python -m bot kb check
 	$(BIN)/python -m pytest
 
-## eval: answer quality on the public question set
+## eval: answer quality on a question set (EVAL=path; default: a dev set in the repository)
+EVAL ?= tests/data/dev_questions.jsonl
 eval: $(STAMP)
-	$(BIN)/python -m bot eval ../shared/eval/questions.jsonl
+	$(BIN)/python -m bot eval $(EVAL)
 
 ## bench: speed and memory figures
 bench: $(STAMP)

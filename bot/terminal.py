@@ -93,7 +93,15 @@ async def chat(
     )
     await sweeper.recover()
     buttons: list[Button] = []
-    for raw in stdin:
+    # A prompt where a person types; piped input gets none, so its output stays clean.
+    prompt = coach.kb.ui.get(lang, "chat_prompt") if stdin.isatty() else ""
+    while True:
+        if prompt:
+            out.write(prompt)
+            out.flush()
+        raw = stdin.readline()
+        if not raw:
+            break
         line = raw.strip()
         if not line:
             continue
