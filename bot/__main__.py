@@ -1,4 +1,7 @@
-"""Command line: `python -m bot [run|chat|ask|eval|review|kb check|backup|health]`."""
+"""Command line: `python -m bot [run|chat|ask|eval|review|kb check|backup|health]`.
+
+An installed package has the same as the console script `netzwerk-coach` (pyproject.toml).
+"""
 
 from __future__ import annotations
 
@@ -16,10 +19,18 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.knowledge import KnowledgeBase, KnowledgeError, load
 from bot.render import to_plain
 
+SCRIPT = "netzwerk-coach"
+
+
+def _prog() -> str:
+    """The name to show in usage: the console script's when started as that."""
+    # argparse's default would show `__main__.py` for `python -m bot`.
+    return SCRIPT if Path(sys.argv[0]).name == SCRIPT else "python -m bot"
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m bot",
+        prog=_prog(),
         description="Netzwerk-Coach: networking on XING and LinkedIn. Without a command: the "
         "Telegram bot if BOT_TOKEN is set, otherwise the terminal chat.",
     )

@@ -1,9 +1,14 @@
-"""The knowledge base: TOML files in `knowledge/` loaded into validated pydantic models."""
+"""The knowledge base: TOML files in `knowledge/` loaded into validated pydantic models.
+
+The repository keeps them in the top-level `knowledge/`; a wheel ships the same folder as the
+package `bot.content` (see `[tool.setuptools.package-dir]` in pyproject.toml).
+"""
 
 from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterator
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -21,7 +26,19 @@ from bot.domain import Lang, Platform
 
 Confidence = Literal["H", "M", "L"]
 
-DEFAULT_DIR = Path(__file__).resolve().parent.parent / "knowledge"
+
+def _default_dir() -> Path:
+    """The knowledge files beside this code: `bot/content` if installed, else the checkout's."""
+    # Looked up from the `bot` package actually imported, not as `bot.content`: an editable
+    # install of another checkout also answers for `bot.content` and would lend us its files.
+    shipped = resources.files("bot") / "content"
+    if isinstance(shipped, Path) and shipped.is_dir():
+        return shipped
+    # A checkout, editable install or not: `knowledge/` sits next to `bot/`.
+    return Path(__file__).resolve().parent.parent / "knowledge"
+
+
+DEFAULT_DIR = _default_dir()
 MIN_PHRASINGS = 6
 # Button arguments hold at most this many characters (callback data is 64 bytes).
 MAX_BUTTON_ARG = 40
