@@ -121,29 +121,13 @@ class FollowUps:
         are bound.
         """
         async with self.db.transaction():
-            return await self._change_within(
-                user_id, follow_up_id, assignments, values, now, event, detail, states
+            row = await self.db.row(
+                f"""UPDATE follow_ups SET {assignments}
+                    WHERE id = ? AND user_id = ? AND state IN {states} RETURNING *""",
+                (*values, follow_up_id, user_id),
             )
-
-    async def _change_within(
-        self,
-        user_id: int,
-        follow_up_id: int,
-        assignments: str,
-        values: tuple[object, ...],
-        now: datetime,
-        event: str,
-        detail: str | None,
-        states: str,
-    ) -> FollowUp | None:
-        """`_change` inside a transaction the caller holds."""
-        row = await self.db.row(
-            f"""UPDATE follow_ups SET {assignments}
-                WHERE id = ? AND user_id = ? AND state IN {states} RETURNING *""",
-            (*values, follow_up_id, user_id),
-        )
-        if row is not None:
-            await self._event(follow_up_id, now, event, detail)
+            if row is not None:
+                await self._event(follow_up_id, now, event, detail)
         return FollowUp.model_validate(dict(row)) if row else None
 
     async def delete(self, user_id: int, follow_up_id: int) -> bool:
@@ -272,7 +256,7 @@ class FollowUps:
                  for number, row in enumerate(new, start=1)],
             )  # fmt: skip
             for follow_up_id, on in accepted:
-                await self._change_within(
+                await self._change(
                     user_id, follow_up_id,
                     "state = 'accepted', next_nudge_at = NULL, claimed_at = NULL, closed_at = ?",
                     (epoch(on),), now, "accepted", "connections", _SETTLEABLE,
