@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -73,6 +74,13 @@ SHORT_MESSAGE_WORDS = 3
 # A tap on an offer or on "Nichts davon" belongs to a question asked this recently.
 FEEDBACK_WINDOW = timedelta(hours=1)
 _ALIASES = {alias: name for name, aliases in COMMANDS.items() for alias in (name, *aliases)}
+
+
+# Commands that show or change a user's own data: answered in the private chat only.
+PERSONAL_COMMANDS = frozenset(
+    {"checklist", "settings", "request", "pending", "draft", "progress", "import", "cancel",
+     "export", "delete", "stats"}
+)  # fmt: skip
 
 
 def split_command(text: str) -> tuple[str, str]:
@@ -175,6 +183,8 @@ class Coach:
         if name == "import":
             lang = await self.language(user)
             return Reply((Block(self._ui(lang, "import_how")),))
+        if name == "start" and args.strip() in COMMANDS and args.strip() != "start":
+            return await self.command(user, args.strip())  # a deep link from a group
         if name == "start":
             return await self.start(user)
         if name == "help":
@@ -202,8 +212,11 @@ class Coach:
             return await self.export(user)
         if name == "delete":
             lang = await self.language(user)
+            # "Ja, löschen" is good once, for this question only: a step with a fresh code.
+            code = secrets.token_hex(4)
+            await self.store.users.set_step(user.id, "confirm_delete", {"code": code}, self.clock())
             buttons = (
-                Button(self._ui(lang, "button_forget"), Action(ActionKind.FORGET, "yes")),
+                Button(self._ui(lang, "button_forget"), Action(ActionKind.FORGET, f"yes-{code}")),
                 Button(self._ui(lang, "button_cancel"), Action(ActionKind.FORGET, "no")),
             )
             return Reply((Block(self._ui(lang, "forget_ask")),), (buttons,))
@@ -274,6 +287,12 @@ class Coach:
             reply=Reply(reply.blocks),
             open_label=self._ui(lang, "inline_open"),
         )
+
+    async def private_only(self, user: UserRef, link: str) -> Reply:
+        """A personal command in a group: a pointer to the private chat, nothing personal."""
+        lang = await self.language(user, touch=False)
+        button = Button(self._ui(lang, "button_private_chat"), Action(ActionKind.HELP), url=link)
+        return Reply((Block(self._ui(lang, "private_only")),), ((button,),))
 
     async def file_refused(self, user: UserRef, reason: str) -> Reply:
         """A file not read at all: too large to download, or the download failed."""
@@ -624,9 +643,14 @@ class Coach:
         if kind is ActionKind.PROGRESS:
             return await self.tracker.progress(user.id, lang, now)
         if kind is ActionKind.FORGET:
-            if action.arg == "yes":
+            step = await self.tracker.step(user.id, now)
+            asked = step is not None and step.kind == "confirm_delete"
+            if asked and action.arg == f"yes-{step.data.get('code') if step else ''}":
                 await self.forget(user)
                 return Reply((Block(self._ui(lang, "forget_done")),), edit=True)
+            if not asked:  # answered before, cancelled, or never asked of this user
+                return Reply((), notice=self._ui(lang, "stale_button"))
+            await self.store.users.clear_step(user.id)
             return Reply((Block(self._ui(lang, "forget_cancelled")),), edit=True)
         if kind is ActionKind.SETTING:
             if action.arg == "tz-menu":

@@ -47,6 +47,7 @@ class Action:
 class Button:
     label: str
     action: Action
+    url: str | None = None  # a link (to the private chat) instead of a press
 
 
 @dataclass(frozen=True)

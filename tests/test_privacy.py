@@ -112,6 +112,10 @@ async def test_delete_asks_then_leaves_no_row_of_the_user(
     cancelled = await coach.press(ERIKA, labels["Abbrechen"])
     assert "nichts gelöscht" in reply_text(cancelled)
     assert _rows_of(db_path, 7, ids)["follow_ups"] == 1
+    stale = await coach.press(ERIKA, labels["Ja, löschen"])  # cancelled: that yes is void
+    assert stale.notice is not None and _rows_of(db_path, 7, ids)["follow_ups"] == 1
+    again = await coach.command(ERIKA, "delete")
+    labels = {button.label: button.action for row in again.buttons for button in row}
     done = await coach.press(ERIKA, labels["Ja, löschen"])
     assert "Alle Ihre Daten sind gelöscht" in reply_text(done)
     assert set(_rows_of(db_path, 7, ids).values()) == {0}

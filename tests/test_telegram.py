@@ -417,3 +417,54 @@ async def test_inline_mode_offers_the_most_asked_topics_for_an_empty_query(
     await _send(app, updates.inline(""))
     popular = _results(request_fake.sent("answerInlineQuery")[-1].params)
     assert [r["id"] for r in popular][:2] == ["xing-spam", "li-note"]
+
+
+@pytest.mark.parametrize(
+    "command", ["/offen", "/export", "/loeschen", "/einstellungen", "/anfrage xing Max", "/stats"]
+)
+async def test_personal_commands_in_a_group_only_point_to_the_private_chat(
+    app: App, updates: UpdateFactory, request_fake: OfflineRequest, store: Storage, command: str
+) -> None:
+    await _send(app, updates.message("/anfrage linkedin Erika Mustermann"))  # private
+    request_fake.calls.clear()
+    await _send(app, updates.message(command, chat_type="group"))
+    (call,) = request_fake.sent()
+    assert call.params["chat_id"] == -100500
+    assert "privaten Chat" in call.params["text"] and "Erika" not in call.params["text"]
+    (button,) = _markup(call.params)[0]
+    name = command.split()[0].lstrip("/")
+    canonical = {"offen": "pending", "loeschen": "delete", "einstellungen": "settings",
+                 "anfrage": "request"}.get(name, name)  # fmt: skip
+    assert button["url"] == f"https://t.me/netzwerk_coach_bot?start={canonical}"
+    assert not request_fake.sent("sendDocument")
+    assert [f.name for f in await store.follow_ups.pending(7)] == ["Erika Mustermann"]
+
+
+async def test_the_deep_link_from_a_group_opens_the_command_in_private(
+    app: App, updates: UpdateFactory, request_fake: OfflineRequest
+) -> None:
+    await _send(app, updates.message("/anfrage linkedin Erika Mustermann"))
+    await _send(app, updates.message("/start pending"))
+    assert "Offene Anfragen: 1" in request_fake.texts()[-1]
+
+
+async def test_yes_delete_is_valid_once_and_only_until_cancelled(
+    app: App, updates: UpdateFactory, request_fake: OfflineRequest, store: Storage
+) -> None:
+    await _send(app, updates.message("/anfrage linkedin Erika Mustermann"))
+    await _send(app, updates.message("/loeschen"))
+    first = {b["text"]: b["callback_data"] for b in _markup(request_fake.sent()[-1].params)[0]}
+    await _send(app, updates.press(first["Abbrechen"]))
+    await _send(app, updates.press(first["Ja, löschen"]))  # the old question's yes
+    assert await store.follow_ups.pending(7), "cancelled: its yes is stale"
+    # Someone else pressing (or forging) this user's yes deletes nothing of theirs.
+    await _send(app, updates.message("/anfrage xing Max", user_id=8))
+    await _send(app, updates.message("/loeschen"))
+    second = {b["text"]: b["callback_data"] for b in _markup(request_fake.sent()[-1].params)[0]}
+    await _send(app, updates.press(second["Ja, löschen"], user_id=8))
+    assert await store.follow_ups.pending(8)
+    await _send(app, updates.press(second["Ja, löschen"]))
+    assert not await store.follow_ups.pending(7)
+    await _send(app, updates.press(second["Ja, löschen"]))  # twice: nothing more happens
+    notice = request_fake.sent("answerCallbackQuery")[-1].params.get("text")
+    assert notice is not None and "nicht mehr gültig" in notice

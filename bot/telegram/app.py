@@ -49,7 +49,14 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.answering.service import AnswerService
-from bot.coach import COMMANDS, Coach, UserRef, canonical_command, split_command
+from bot.coach import (
+    COMMANDS,
+    PERSONAL_COMMANDS,
+    Coach,
+    UserRef,
+    canonical_command,
+    split_command,
+)
 from bot.config import Settings
 from bot.domain import LANGS, Clock, utc_now
 from bot.followups.linkedin_export import MAX_FILE_BYTES
@@ -139,7 +146,9 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     return SharedKeyboard(
         [
             [
-                InlineKeyboardButton(button.label, callback_data=encode_action(button.action))
+                InlineKeyboardButton(button.label, url=button.url)
+                if button.url
+                else InlineKeyboardButton(button.label, callback_data=encode_action(button.action))
                 for button in row
             ]
             for row in reply.buttons
@@ -279,7 +288,14 @@ async def on_command(update: Update, context: CoachContext) -> None:
     assert message is not None and message.text is not None
     command, args = split_command(message.text)
     canonical = canonical_command(command) or "help"
-    await _respond(update, context, await context.coach.command(_user(update), canonical, args))
+    coach = context.coach
+    if message.chat.type != ChatType.PRIVATE and canonical in PERSONAL_COMMANDS:
+        # A member's requests, data or settings never go into a group, nor act from one
+        # (anonymous admins and channels included): a link to the private chat instead.
+        link = f"https://t.me/{context.bot.username}?start={canonical}"
+        await _respond(update, context, await coach.private_only(_user(update), link))
+        return
+    await _respond(update, context, await coach.command(_user(update), canonical, args))
 
 
 async def on_unknown_command(update: Update, context: CoachContext) -> None:

@@ -88,7 +88,7 @@ def reply_to_dict(reply: Reply) -> dict[str, Any]:
     return {
         "blocks": [[block.text, block.style] for block in reply.blocks],
         "buttons": [
-            [[button.label, button.action.kind.value, button.action.arg] for button in row]
+            [[b.label, b.action.kind.value, b.action.arg, *([b.url] if b.url else [])] for b in row]
             for row in reply.buttons
         ],
         "edit": reply.edit,
@@ -110,7 +110,10 @@ def reply_from_dict(data: dict[str, Any]) -> Reply:
     return Reply(
         tuple(Block(text, style) for text, style in data["blocks"]),
         tuple(
-            tuple(Button(label, Action(ActionKind(kind), arg)) for label, kind, arg in row)
+            tuple(
+                Button(label, Action(ActionKind(kind), arg), url=link[0] if link else None)
+                for label, kind, arg, *link in row
+            )
             for row in data["buttons"]
         ),
         edit=bool(data.get("edit")),
