@@ -108,6 +108,8 @@ def _fit(block: Block, limit: int) -> list[str]:
 def encode_action(action: Action) -> str:
     """Callback data for a button: versioned, at most 64 bytes."""
     data = f"{CALLBACK_VERSION}|{action.kind.value}|{action.arg}"
+    if action.owner is not None:
+        data += f"|{action.owner}"
     if len(data.encode()) > MAX_CALLBACK_BYTES or not _ARG.match(action.arg):
         raise ValueError(f"callback data not encodable: {data!r}")
     return data
@@ -118,10 +120,13 @@ def decode_action(data: str | None) -> Action | None:
     if not data or len(data.encode()) > MAX_CALLBACK_BYTES:
         return None
     parts = data.split("|")
-    if len(parts) != 3 or parts[0] != CALLBACK_VERSION or not _ARG.match(parts[2]):
+    if len(parts) not in (3, 4) or parts[0] != CALLBACK_VERSION or not _ARG.match(parts[2]):
+        return None
+    owner = parts[3] if len(parts) == 4 else None
+    if owner is not None and not (owner.isdigit() and len(owner) <= 15):
         return None
     try:
         kind = ActionKind(parts[1])
     except ValueError:
         return None
-    return Action(kind, parts[2])
+    return Action(kind, parts[2], int(owner) if owner is not None else None)

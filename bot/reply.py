@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Literal
 
@@ -41,6 +41,8 @@ class ActionKind(StrEnum):
 class Action:
     kind: ActionKind
     arg: str = ""
+    # In a group: the user the message was for; only they may press its buttons.
+    owner: int | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,15 @@ class Reply:
     edit: bool = False
     notice: str | None = None  # short toast for a button press (Telegram's callback answer)
     documents: tuple[Document, ...] = ()  # files sent after the text (a photo: instead of it)
+
+
+def owned_by(reply: Reply, owner: int) -> Reply:
+    """The reply with every button marked as `owner`'s (for a message into a group)."""
+    rows = tuple(
+        tuple(replace(b, action=replace(b.action, owner=owner)) for b in row)
+        for row in reply.buttons
+    )
+    return replace(reply, buttons=rows)
 
 
 def text_reply(text: str, *buttons: tuple[Button, ...]) -> Reply:

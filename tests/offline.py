@@ -196,7 +196,13 @@ class UpdateFactory:
         return self.message(None, user_id=user_id, extra={"document": document})
 
     def press(
-        self, data: str, *, user_id: int = 7, message_text: str = "…", language_code: str = "de"
+        self,
+        data: str,
+        *,
+        user_id: int = 7,
+        message_text: str = "…",
+        language_code: str = "de",
+        chat_type: str = "private",
     ) -> dict[str, Any]:
         update_id, message_id = self._ids()
         return {
@@ -214,7 +220,10 @@ class UpdateFactory:
                 "message": {
                     "message_id": message_id,
                     "date": 1_700_000_000,
-                    "chat": {"id": user_id, "type": "private"},
+                    "chat": {
+                        "id": user_id if chat_type == "private" else -100500,
+                        "type": chat_type,
+                    },
                     "from": BOT_USER,
                     "text": message_text,
                 },

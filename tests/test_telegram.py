@@ -468,3 +468,23 @@ async def test_yes_delete_is_valid_once_and_only_until_cancelled(
     await _send(app, updates.press(second["Ja, löschen"]))  # twice: nothing more happens
     notice = request_fake.sent("answerCallbackQuery")[-1].params.get("text")
     assert notice is not None and "nicht mehr gültig" in notice
+
+
+async def test_in_a_group_only_the_asker_can_press_the_answers_buttons(
+    app: App, updates: UpdateFactory, request_fake: OfflineRequest
+) -> None:
+    await _send(app, updates.message("@netzwerk_coach_bot linkedin", chat_type="group"))
+    offers = [row[0] for row in _markup(request_fake.sent()[-1].params)]
+    assert all(b["callback_data"].endswith("|7") for b in offers)
+    sent = len(request_fake.sent())
+    await _send(app, updates.press(offers[0]["callback_data"], user_id=8, chat_type="group"))
+    assert len(request_fake.sent()) == sent, "someone else's press changes nothing"
+    notice = request_fake.sent("answerCallbackQuery")[-1].params.get("text")
+    assert notice is not None and "gehören zu der Person" in notice
+    forged = offers[0]["callback_data"].rsplit("|", 1)[0]  # the owner cut off
+    await _send(app, updates.press(forged, user_id=8, chat_type="group"))
+    assert len(request_fake.sent()) == sent
+    await _send(app, updates.press(offers[0]["callback_data"], chat_type="group"))
+    edited = request_fake.sent()[-1]
+    assert "Quelle:" in edited.params["text"]
+    assert all(b["callback_data"].endswith("|7") for row in _markup(edited.params) for b in row)

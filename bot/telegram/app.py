@@ -7,6 +7,7 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import timedelta
 from functools import lru_cache, partial
 from pathlib import Path
@@ -63,7 +64,7 @@ from bot.followups.linkedin_export import MAX_FILE_BYTES
 from bot.followups.sweeper import Delivery, NudgeSweeper
 from bot.knowledge import KnowledgeBase
 from bot.render import MAX_CAPTION, decode_action, encode_action, to_html
-from bot.reply import Document, Reply, text_reply
+from bot.reply import Document, Reply, owned_by, text_reply
 from bot.storage import Storage
 from bot.telegram import outbox
 from bot.telegram.polling import run_polling
@@ -225,9 +226,11 @@ async def _outbox(context: CoachContext) -> AsyncIterator[outbox.Outbox]:
 
 
 async def _respond(update: Update, context: CoachContext, reply: Reply) -> None:
-    """Reply in the update's chat."""
+    """Reply in the update's chat; in a group, its buttons are the sender's alone."""
     message = update.effective_message
     if message is not None:
+        if message.chat.type != ChatType.PRIVATE and update.effective_user is not None:
+            reply = owned_by(reply, update.effective_user.id)
         async with _outbox(context) as box:
             box.send(message.chat_id, reply)
 
@@ -380,9 +383,21 @@ async def on_button(update: Update, context: CoachContext) -> None:
     """An inline button; stale, foreign or forged data gets a short notice."""
     query = update.callback_query
     assert query is not None
-    reply = await context.coach.press(_user(update), decode_action(query.data))
+    action = decode_action(query.data)
     message = query.message
     chat_id = message.chat.id if message is not None else query.from_user.id
+    group = message is not None and message.chat.type != ChatType.PRIVATE
+    if group and (action is None or action.owner != query.from_user.id):
+        # Someone else's buttons (or a message from before owners were marked): no effect.
+        lang = await context.coach.language(_user(update), touch=False)
+        async with _outbox(context) as box:
+            box.answer(chat_id, query.id, context.coach.kb.ui.get(lang, "foreign_button"))
+        return
+    if action is not None:
+        action = replace(action, owner=None)
+    reply = await context.coach.press(_user(update), action)
+    if group:
+        reply = owned_by(reply, query.from_user.id)
     async with _outbox(context) as box:
         box.answer(chat_id, query.id, reply.notice)
         if not reply.blocks:

@@ -88,7 +88,7 @@ def reply_to_dict(reply: Reply) -> dict[str, Any]:
     return {
         "blocks": [[block.text, block.style] for block in reply.blocks],
         "buttons": [
-            [[b.label, b.action.kind.value, b.action.arg, *([b.url] if b.url else [])] for b in row]
+            [[b.label, b.action.kind.value, b.action.arg, b.url, b.action.owner] for b in row]
             for row in reply.buttons
         ],
         "edit": reply.edit,
@@ -111,8 +111,9 @@ def reply_from_dict(data: dict[str, Any]) -> Reply:
         tuple(Block(text, style) for text, style in data["blocks"]),
         tuple(
             tuple(
-                Button(label, Action(ActionKind(kind), arg), url=link[0] if link else None)
-                for label, kind, arg, *link in row
+                # Rows saved before buttons had a link and an owner hold three fields.
+                Button(label, Action(ActionKind(kind), arg, _at(rest, 1)), url=_at(rest, 0))
+                for label, kind, arg, *rest in row
             )
             for row in data["buttons"]
         ),
@@ -123,3 +124,7 @@ def reply_from_dict(data: dict[str, Any]) -> Reply:
             for item in saved
         ),
     )
+
+
+def _at(values: list[Any], index: int) -> Any:
+    return values[index] if len(values) > index else None
