@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -505,3 +507,35 @@ async def test_time_zone_is_picked_from_a_list_or_typed_and_checked(coach: Coach
     saved = await coach.question(ERIKA, "asia/dubai")
     assert "Asia/Dubai" in reply_text(saved)
     assert (await coach.store.users.get(7)).timezone == "Asia/Dubai"  # type: ignore[union-attr]
+
+
+async def test_a_crash_while_sending_leaves_at_most_one_nudge_uncertain(
+    coach: Coach, clock: FakeClock
+) -> None:
+    for number in range(5):
+        await coach.command(UserRef(100 + number, "de"), "request", f"linkedin Person {number}")
+    clock.advance(days=7)
+    in_second_send = asyncio.Event()
+    never = asyncio.Event()
+    calls = 0
+
+    async def hanging(user_id: int, reply: Reply) -> Delivery:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            in_second_send.set()
+            await never.wait()  # the second send never returns: the process dies here
+        return "sent"
+
+    sweeper = NudgeSweeper(coach.tracker, hanging, default_language="de", quiet=None, clock=clock)
+    task = asyncio.create_task(sweeper.sweep())
+    await in_second_send.wait()
+    task.cancel()  # the crash, while the second nudge is in flight
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    stale = await coach.store.follow_ups.stale_claims()
+    assert len(stale) == 1, "only the nudge in flight is uncertain"
+    restarted = RecordingSender()
+    again = NudgeSweeper(coach.tracker, restarted, default_language="de", quiet=None, clock=clock)
+    assert await again.recover() == 1
+    assert (await again.sweep()).sent == 3, "the three never claimed still go out"
