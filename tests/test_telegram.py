@@ -488,3 +488,20 @@ async def test_in_a_group_only_the_asker_can_press_the_answers_buttons(
     edited = request_fake.sent()[-1]
     assert "Quelle:" in edited.params["text"]
     assert all(b["callback_data"].endswith("|7") for row in _markup(edited.params) for b in row)
+
+
+async def test_anonymous_admins_and_channels_see_no_personal_data_in_a_group(
+    app: App, updates: UpdateFactory, request_fake: OfflineRequest, store: Storage
+) -> None:
+    anonymous = 1087968824  # Telegram's GroupAnonymousBot, the sender of anonymous admins
+    await _send(app, updates.message("/anfrage linkedin Erika Mustermann", user_id=anonymous))
+    request_fake.calls.clear()
+    channel = {"sender_chat": {"id": -100777, "type": "channel", "title": "Kanal"}}
+    for command in ("/offen", "/export", "/anfrage xing Max"):
+        await _send(
+            app, updates.message(command, user_id=anonymous, chat_type="group", extra=channel)
+        )
+    texts = request_fake.texts()
+    assert len(texts) == 3 and all("privaten Chat" in text for text in texts)
+    assert not any("Erika" in text for text in texts) and not request_fake.sent("sendDocument")
+    assert [f.name for f in await store.follow_ups.pending(anonymous)] == ["Erika Mustermann"]
