@@ -140,7 +140,7 @@ MIGRATIONS: Sequence[str] = (
 )
 
 
-# The task inside Database.unit_of_work (or an outermost transaction). A task, not a flag:
+# The task inside Database.unit_of_work (an outermost transaction is one). A task, not a flag:
 # tasks started from inside a unit inherit context variables, and must still take the lock
 # like everyone else.
 _IN_UNIT: ContextVar[asyncio.Task[object] | None] = ContextVar("in_unit_of_work", default=None)
@@ -200,20 +200,10 @@ class Database:
                 raise
             await self.rows("RELEASE step")
             return
-        async with self._write_lock:
-            # Marked like a unit of work, so a transaction opened inside this one (in this
-            # task) becomes a savepoint instead of waiting for the lock it holds itself.
-            token = _IN_UNIT.set(asyncio.current_task())
-            try:
-                await self.rows("BEGIN IMMEDIATE")
-                try:
-                    yield
-                except BaseException:
-                    await self.rows("ROLLBACK")
-                    raise
-                await self.rows("COMMIT")
-            finally:
-                _IN_UNIT.reset(token)
+        # Outermost: a unit of work of its own, so a transaction opened inside it (in this
+        # task) becomes a savepoint instead of waiting for the lock it holds itself.
+        async with self.unit_of_work():
+            yield
 
     async def rows(self, sql: str, params: Sequence[object] = ()) -> list[aiosqlite.Row]:
         """Run one statement and return its rows, in one trip to the database thread.
