@@ -69,12 +69,12 @@ async def main():
     await coach.import_file(user, data, "export.zip")
     imported = time.perf_counter() - started
     started = time.perf_counter()
-    reply = await coach.tracker.progress(7, "de", coach.clock())
+    reply = await coach.reports.progress(7, "de", coach.clock())
     cold = time.perf_counter() - started
     warm = []
     for _ in range(5):
         started = time.perf_counter()
-        reply = await coach.tracker.progress(7, "de", coach.clock())
+        reply = await coach.reports.progress(7, "de", coach.clock())
         warm.append(time.perf_counter() - started)
     await store.close()
     status = open("/proc/self/status").read().splitlines()

@@ -14,8 +14,11 @@ from rapidfuzz import fuzz, process
 from bot.answering.service import Answer, AnswerService
 from bot.config import Settings
 from bot.domain import Clock, GuidedStep, Lang, User, language_for, utc_now
+from bot.followups.drafts import DraftCheck
 from bot.followups.linkedin_export import ExportError, parse_export
 from bot.followups.policy import NudgePolicy
+from bot.followups.preferences import Preferences
+from bot.followups.reports import Reports
 from bot.followups.requests import name_part, read_reply
 from bot.followups.tracker import RequestTracker
 from bot.knowledge import BUTTON_MAX, CompareText, Entry, KnowledgeBase
@@ -127,6 +130,9 @@ class Coach:
             zone=self.timezone,
             retention=timedelta(days=log_retention_days),
         )
+        self.preferences = Preferences(self.tracker)
+        self.drafts = DraftCheck(self.tracker)
+        self.reports = Reports(self.tracker)
         self._compare_choices = {
             topic.id: fold(" ".join([topic.de.title, topic.en.title, *topic.keywords]))
             for topic in self.kb.compare
@@ -177,9 +183,9 @@ class Coach:
             return await self.tracker.cancel(user.id, await self.language(user))
         await self.store.users.clear_step(user.id)
         if name == "draft":
-            return await self.tracker.draft(user.id, await self.language(user), args, self.clock())
+            return await self.drafts.draft(user.id, await self.language(user), args, self.clock())
         if name == "progress":
-            return await self.tracker.progress(user.id, await self.language(user), self.clock())
+            return await self.reports.progress(user.id, await self.language(user), self.clock())
         if name == "import":
             lang = await self.language(user)
             return Reply((Block(self._ui(lang, "import_how")),))
@@ -247,7 +253,7 @@ class Coach:
             content = await asyncio.to_thread(parse_export, data, filename)
         except ExportError as error:
             return Reply((Block(self._ui(lang, f"import_error_{error.reason}")),))
-        return await self.tracker.import_export(user.id, lang, content, self.clock())
+        return await self.reports.import_export(user.id, lang, content, self.clock())
 
     async def inline(self, user: UserRef, query: str) -> list[InlineResult]:
         """`@bot <question>` in any chat: the answers the engine would give, nothing else.
@@ -354,11 +360,11 @@ class Coach:
         """
         now = self.clock()
         if step.kind == "draft":
-            return await self.tracker.draft_given(user.id, lang, step, text)
+            return await self.drafts.draft_given(user.id, lang, step, text)
         if step.kind == "timezone":
             if read_reply(text) == "cancel":
                 return await self.tracker.cancel(user.id, lang)
-            return await self.tracker.timezone_given(user.id, lang, text)
+            return await self.preferences.timezone_given(user.id, lang, text)
         if step.kind == "correct":
             if read_reply(text) == "cancel":
                 return await self.tracker.cancel(user.id, lang)
@@ -535,9 +541,11 @@ class Coach:
         blocks = (
             Block(self._ui(lang, "settings_title"), "title"),
             Block(self._ui(lang, "settings", language=current)),
-            *self.tracker.settings_blocks(lang, record),
+            *self.preferences.settings_blocks(lang, record),
         )
-        return Reply(blocks, (languages, *self.tracker.settings_buttons(lang, record)), edit=edit)
+        return Reply(
+            blocks, (languages, *self.preferences.settings_buttons(lang, record)), edit=edit
+        )
 
     async def set_language(self, user: UserRef, choice: str) -> Reply:
         language: Lang | None = "de" if choice == "de" else "en" if choice == "en" else None
@@ -637,11 +645,11 @@ class Coach:
         if kind is ActionKind.CORRECT:
             return await self.tracker.start_correction(user.id, lang, action.arg, now)
         if kind is ActionKind.DRAFT:
-            return await self.tracker.start_draft(user.id, lang, action.arg, now)
+            return await self.drafts.start_draft(user.id, lang, action.arg, now)
         if kind is ActionKind.STEP:
             return await self._step_button(user, lang, action.arg)
         if kind is ActionKind.PROGRESS:
-            return await self.tracker.progress(user.id, lang, now)
+            return await self.reports.progress(user.id, lang, now)
         if kind is ActionKind.FORGET:
             step = await self.tracker.step(user.id, now)
             asked = step is not None and step.kind == "confirm_delete"
@@ -654,15 +662,15 @@ class Coach:
             return Reply((Block(self._ui(lang, "forget_cancelled")),), edit=True)
         if kind is ActionKind.SETTING:
             if action.arg == "tz-menu":
-                return self.tracker.timezone_menu(lang, await self.store.users.get(user.id))
+                return self.preferences.timezone_menu(lang, await self.store.users.get(user.id))
             if action.arg == "tz-other":
-                return await self.tracker.start_timezone_entry(user.id, lang, now)
+                return await self.preferences.start_timezone_entry(user.id, lang, now)
             if action.arg == "back":
                 return await self.settings(user, edit=True)
             if action.arg in ("after-menu", "repeat-menu"):
                 record = await self.store.users.get(user.id)
-                return self.tracker.delay_menu(lang, record, action.arg.removesuffix("-menu"))
-            if not await self.tracker.change_setting(user.id, action.arg, now):
+                return self.preferences.delay_menu(lang, record, action.arg.removesuffix("-menu"))
+            if not await self.preferences.change_setting(user.id, action.arg, now):
                 return Reply((), notice=self._ui(lang, "stale_button"))
             reply = await self.settings(user, edit=True)
             return Reply(

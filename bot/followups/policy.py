@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Literal
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 # What a user can do with an open request; snooze keeps it open and moves only the next nudge.
 Decision = Literal["accepted", "declined", "withdrawn", "snooze", "delete"]
@@ -134,3 +134,18 @@ class NudgePolicy:
     def following(self, sent: datetime) -> datetime:
         """After a nudge: the next one, or (after the last) the moment the request expires."""
         return sent + self.repeat
+
+
+def zone_named(name: str) -> ZoneInfo | None:
+    """The IANA time zone a user typed ("europe/berlin", "Asia/Dubai"), if it exists."""
+    cleaned = name.strip().replace(" ", "_")
+    if not cleaned or len(cleaned) > 64 or ".." in cleaned or cleaned.startswith("/"):
+        return None
+    try:
+        return ZoneInfo(cleaned)
+    except (ZoneInfoNotFoundError, ValueError):
+        wanted = cleaned.casefold()
+        for zone in available_timezones():
+            if zone.casefold() == wanted:
+                return ZoneInfo(zone)
+        return None

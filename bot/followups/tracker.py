@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from bot.domain import FollowUp, GuidedStep, Lang, Platform, User
-from bot.followups import progress_chart
-from bot.followups.importing import plan_import
-from bot.followups.linkedin_export import ExportContent
 from bot.followups.policy import (
     DECISION_CODES,
     DECISIONS,
     NudgePolicy,
     format_duration,
-    format_every,
+    zone_named,
 )
 from bot.followups.requests import (
     MAX_NOTE,
@@ -26,45 +22,13 @@ from bot.followups.requests import (
     platform_word,
 )
 from bot.knowledge import BUTTON_MAX, KnowledgeBase
-from bot.reply import Action, ActionKind, Block, Button, Document, Reply
+from bot.reply import Action, ActionKind, Block, Button, Reply
 from bot.storage import Storage
 
-# Delays a user can pick in /settings (the operator's default applies until they do).
-DELAY_CHOICES = (timedelta(days=3), timedelta(days=7), timedelta(days=14))
 PENDING_SHOWN = 10
 THREE_WEEKS = timedelta(days=21)
 # A guided step (a name, a draft, a time zone) is forgotten after this long.
 STEP_TIMEOUT = timedelta(minutes=30)
-# Time zones offered in /settings before free entry; D-A-CH first.
-TIMEZONE_CHOICES = (
-    "Europe/Berlin",
-    "Europe/Vienna",
-    "Europe/Zurich",
-    "Europe/London",
-    "America/New_York",
-    "UTC",
-)
-
-
-def zone_named(name: str) -> ZoneInfo | None:
-    """The IANA time zone a user typed ("europe/berlin", "Asia/Dubai"), if it exists."""
-    cleaned = name.strip().replace(" ", "_")
-    if not cleaned or len(cleaned) > 64 or ".." in cleaned or cleaned.startswith("/"):
-        return None
-    try:
-        return ZoneInfo(cleaned)
-    except (ZoneInfoNotFoundError, ValueError):
-        wanted = cleaned.casefold()
-        for zone in _zones():
-            if zone.casefold() == wanted:
-                return ZoneInfo(zone)
-        return None
-
-
-def _zones() -> set[str]:
-    from zoneinfo import available_timezones
-
-    return available_timezones()
 
 
 class RequestTracker:
@@ -92,7 +56,7 @@ class RequestTracker:
         """A stored time zone name ("" or None: the operator's)."""
         return (zone_named(name) if name else None) or self.zone
 
-    def _ui(self, lang: Lang, key: str, **values: object) -> str:
+    def ui(self, lang: Lang, key: str, **values: object) -> str:
         return self.kb.ui.get(lang, key, **values)
 
     def policy_for(self, user: User | None) -> NudgePolicy:
@@ -107,8 +71,8 @@ class RequestTracker:
             self.policy.max_nudges,
         )
 
-    def _what(self, lang: Lang, follow_up: FollowUp | RequestInput) -> str:
-        return self._ui(lang, f"what_{follow_up.direction}_{follow_up.platform}")
+    def what(self, lang: Lang, follow_up: FollowUp | RequestInput) -> str:
+        return self.ui(lang, f"what_{follow_up.direction}_{follow_up.platform}")
 
     # -- logging ---------------------------------------------------------------------------
 
@@ -120,7 +84,7 @@ class RequestTracker:
             parsed = parse_request(args)
         except RequestSyntaxError as error:
             return Reply(
-                (Block(self._ui(lang, error.reason, limit=MAX_NOTE)),), self._choose(lang).buttons
+                (Block(self.ui(lang, error.reason, limit=MAX_NOTE)),), self._choose(lang).buttons
             )
         return await self.log(user_id, lang, parsed, now)
 
@@ -128,17 +92,17 @@ class RequestTracker:
         rows = tuple(
             (
                 Button(
-                    self._ui(lang, f"button_request_{platform}_{direction}"),
+                    self.ui(lang, f"button_request_{platform}_{direction}"),
                     Action(ActionKind.REQUEST, f"{platform}-{direction}"),
                 ),
             )
             for direction in ("sent", "received")
             for platform in ("xing", "linkedin")
         )
-        return Reply((Block(self._ui(lang, "request_choose")),), (*rows, self._cancel_row(lang)))
+        return Reply((Block(self.ui(lang, "request_choose")),), (*rows, self.cancel_row(lang)))
 
-    def _cancel_row(self, lang: Lang) -> tuple[Button, ...]:
-        return (Button(self._ui(lang, "button_cancel"), Action(ActionKind.STEP, "cancel")),)
+    def cancel_row(self, lang: Lang) -> tuple[Button, ...]:
+        return (Button(self.ui(lang, "button_cancel"), Action(ActionKind.STEP, "cancel")),)
 
     # -- the guided flow: one step at a time, kept with the user ----------------------------
 
@@ -146,11 +110,11 @@ class RequestTracker:
         """A platform/direction button: remember it with the user and ask for the name."""
         platform, _, direction = arg.partition("-")
         if platform not in ("xing", "linkedin") or direction not in ("sent", "received"):
-            return Reply((), notice=self._ui(lang, "stale_button"))
+            return Reply((), notice=self.ui(lang, "stale_button"))
         await self.store.users.set_step(
             user_id, "name", {"platform": platform, "direction": direction}, now
         )
-        return Reply((Block(self._ui(lang, "request_ask_name")),), (self._cancel_row(lang),))
+        return Reply((Block(self.ui(lang, "request_ask_name")),), (self.cancel_row(lang),))
 
     async def step(self, user_id: int, now: datetime) -> GuidedStep | None:
         """The step the user is in, unless it has timed out (then it is dropped)."""
@@ -166,7 +130,7 @@ class RequestTracker:
         """/abbrechen or a cancel button: end the step; nothing is logged."""
         had_step = await self.store.users.clear_step(user_id)
         key = "step_cancelled" if had_step else "step_nothing_to_cancel"
-        return Reply((Block(self._ui(lang, key)),), edit=edit)
+        return Reply((Block(self.ui(lang, key)),), edit=edit)
 
     async def name_given(
         self, user_id: int, lang: Lang, step: GuidedStep, text: str, now: datetime
@@ -177,7 +141,7 @@ class RequestTracker:
             parsed = parse_person(text, platform, direction)  # type: ignore[arg-type]
         except RequestSyntaxError as error:
             return Reply(
-                (Block(self._ui(lang, error.reason, limit=MAX_NOTE)),), (self._cancel_row(lang),)
+                (Block(self.ui(lang, error.reason, limit=MAX_NOTE)),), (self.cancel_row(lang),)
             )
         await self.store.users.clear_step(user_id)
         return await self.log(user_id, lang, parsed, now)
@@ -189,12 +153,12 @@ class RequestTracker:
         await self.store.users.set_step(user_id, "confirm_name", {**step.data, "text": text}, now)
         shown = text if len(text) <= 60 else text[:59] + "…"
         buttons = (
-            Button(self._ui(lang, "button_yes"), Action(ActionKind.STEP, "yes")),
-            Button(self._ui(lang, "button_no"), Action(ActionKind.STEP, "no")),
+            Button(self.ui(lang, "button_yes"), Action(ActionKind.STEP, "yes")),
+            Button(self.ui(lang, "button_no"), Action(ActionKind.STEP, "no")),
         )
         return Reply(
-            (Block(self._ui(lang, "request_confirm_name", text=shown)),),
-            (buttons, self._cancel_row(lang)),
+            (Block(self.ui(lang, "request_confirm_name", text=shown)),),
+            (buttons, self.cancel_row(lang)),
         )
 
     async def confirmed(
@@ -206,19 +170,19 @@ class RequestTracker:
         data = {key: value for key, value in step.data.items() if key != "text"}
         await self.store.users.set_step(user_id, "name", data, now)
         return Reply(
-            (Block(self._ui(lang, "request_ask_name_again")),), (self._cancel_row(lang),), edit=True
+            (Block(self.ui(lang, "request_ask_name_again")),), (self.cancel_row(lang),), edit=True
         )
 
     async def start_correction(self, user_id: int, lang: Lang, arg: str, now: datetime) -> Reply:
         """The "Korrigieren" button under a confirmation: ask for the corrected entry."""
         follow_up = await self._own(user_id, arg)
         if follow_up is None:
-            return Reply((), notice=self._ui(lang, "follow_up_gone"))
+            return Reply((), notice=self.ui(lang, "follow_up_gone"))
         await self.store.users.set_step(user_id, "correct", {"id": str(follow_up.id)}, now)
         current = self._summary(lang, follow_up)
         return Reply(
-            (Block(self._ui(lang, "request_correct_ask", current=current)),),
-            (self._cancel_row(lang),),
+            (Block(self.ui(lang, "request_correct_ask", current=current)),),
+            (self.cancel_row(lang),),
         )
 
     async def correction_given(
@@ -228,7 +192,7 @@ class RequestTracker:
         follow_up = await self._own(user_id, step.data.get("id", ""))
         if follow_up is None:
             await self.store.users.clear_step(user_id)
-            return Reply((Block(self._ui(lang, "follow_up_gone")),))
+            return Reply((Block(self.ui(lang, "follow_up_gone")),))
         try:
             first = text.split(maxsplit=1)[0] if text.split() else ""
             if platform_word(first) is not None:
@@ -237,7 +201,7 @@ class RequestTracker:
                 parsed = parse_person(text, follow_up.platform, follow_up.direction)
         except RequestSyntaxError as error:
             return Reply(
-                (Block(self._ui(lang, error.reason, limit=MAX_NOTE)),), (self._cancel_row(lang),)
+                (Block(self.ui(lang, error.reason, limit=MAX_NOTE)),), (self.cancel_row(lang),)
             )
         await self.store.users.clear_step(user_id)
         changed = await self.store.follow_ups.correct(
@@ -250,7 +214,7 @@ class RequestTracker:
             now,
         )
         if changed is None:
-            return Reply((Block(self._ui(lang, "follow_up_gone")),))
+            return Reply((Block(self.ui(lang, "follow_up_gone")),))
         return self._confirmation(lang, changed, "request_corrected", ())
 
     async def log(self, user_id: int, lang: Lang, request: RequestInput, now: datetime) -> Reply:
@@ -286,85 +250,30 @@ class RequestTracker:
         )
         if user is None or user.nudges:
             when = Block(
-                self._ui(lang, "request_when", duration=format_duration(first - logged_at, lang))
+                self.ui(lang, "request_when", duration=format_duration(first - logged_at, lang))
             )
         else:
-            when = Block(self._ui(lang, "request_nudges_off"))
+            when = Block(self.ui(lang, "request_nudges_off"))
         return self._confirmation(lang, follow_up, "request_saved", (when,))
 
     def _summary(self, lang: Lang, follow_up: FollowUp) -> str:
         """ "LinkedIn-Einladung an Erika Mustermann" plus the memo, if any."""
-        text = f"{self._what(lang, follow_up)} {follow_up.name}"
+        text = f"{self.what(lang, follow_up)} {follow_up.name}"
         if follow_up.note:
-            text += "\n" + self._ui(lang, "follow_up_note", note=follow_up.note)
+            text += "\n" + self.ui(lang, "follow_up_note", note=follow_up.note)
         return text
 
     def _confirmation(
         self, lang: Lang, follow_up: FollowUp, key: str, extra: tuple[Block, ...]
     ) -> Reply:
-        blocks = [Block(self._ui(lang, key, what=self._what(lang, follow_up), name=follow_up.name))]
+        blocks = [Block(self.ui(lang, key, what=self.what(lang, follow_up), name=follow_up.name))]
         if follow_up.note:
-            blocks.append(Block(self._ui(lang, "follow_up_note", note=follow_up.note), "note"))
+            blocks.append(Block(self.ui(lang, "follow_up_note", note=follow_up.note), "note"))
         correct = Button(
-            self._ui(lang, "button_correct"), Action(ActionKind.CORRECT, str(follow_up.id))
+            self.ui(lang, "button_correct"), Action(ActionKind.CORRECT, str(follow_up.id))
         )
-        pending = Button(self._ui(lang, "button_pending"), Action(ActionKind.PENDING))
+        pending = Button(self.ui(lang, "button_pending"), Action(ActionKind.PENDING))
         return Reply((*blocks, *extra), ((correct,), (pending,)))
-
-    # -- checking an invitation text: an explicit action, apart from the memo --------------
-
-    def draft_menu(self, lang: Lang) -> Reply:
-        buttons = tuple(
-            Button(self._ui(lang, f"platform_{platform}"), Action(ActionKind.DRAFT, platform))
-            for platform in ("linkedin", "xing")
-        )
-        return Reply((Block(self._ui(lang, "draft_choose")),), (buttons, self._cancel_row(lang)))
-
-    async def draft(self, user_id: int, lang: Lang, args: str, now: datetime) -> Reply:
-        """`/entwurf [linkedin|xing] [text]`: check it now, or ask for what is missing."""
-        words = args.split(maxsplit=1)
-        platform = platform_word(words[0]) if words else None
-        if platform is None:
-            return self.draft_menu(lang)
-        if len(words) == 1:
-            return await self.start_draft(user_id, lang, platform, now)
-        return self.check_draft(lang, platform, words[1])
-
-    async def start_draft(self, user_id: int, lang: Lang, platform: str, now: datetime) -> Reply:
-        if platform not in ("xing", "linkedin"):
-            return Reply((), notice=self._ui(lang, "stale_button"))
-        await self.store.users.set_step(user_id, "draft", {"platform": platform}, now)
-        return Reply((Block(self._ui(lang, f"draft_ask_{platform}")),), (self._cancel_row(lang),))
-
-    async def draft_given(self, user_id: int, lang: Lang, step: GuidedStep, text: str) -> Reply:
-        await self.store.users.clear_step(user_id)
-        return self.check_draft(lang, step.data.get("platform", "linkedin"), text)
-
-    def check_draft(self, lang: Lang, platform: str, text: str) -> Reply:
-        """Characters against the platform's limits, with the dated updates behind them."""
-        chosen: Platform = "xing" if platform == "xing" else "linkedin"
-        draft = text.strip()
-        length = len(draft)
-        blocks = [Block(self._ui(lang, f"draft_length_{chosen}", length=length), "title")]
-        limit = self.kb.limit(chosen)
-        if limit is not None:
-            texts = limit.text(lang)
-            if limit.note_max and length > limit.note_max:
-                blocks.append(Block(texts.over_max.format(limit=limit.note_max, length=length)))
-            elif limit.note_soft and length > limit.note_soft:
-                blocks.append(Block(texts.over_soft.format(limit=limit.note_soft, length=length)))
-            elif limit.note_max:
-                blocks.append(
-                    Block(
-                        self._ui(lang, "draft_fits", max=limit.note_max, soft=limit.note_soft or 0)
-                    )
-                )
-            if texts.always:
-                blocks.append(Block(texts.always))
-            entry = self.kb.entry(limit.entry)
-            for update in entry.updates if entry else ():
-                blocks.append(Block(self.kb.update_line(lang, update), "note"))
-        return Reply(tuple(blocks))
 
     # -- the list and one request ----------------------------------------------------------
 
@@ -372,15 +281,15 @@ class RequestTracker:
         self, user_id: int, lang: Lang, now: datetime, *, edit: bool = False
     ) -> Reply:
         open_requests = await self.store.follow_ups.pending(user_id)
-        history = (Button(self._ui(lang, "button_history"), Action(ActionKind.HISTORY)),)
+        history = (Button(self.ui(lang, "button_history"), Action(ActionKind.HISTORY)),)
         if not open_requests:
-            return Reply((Block(self._ui(lang, "pending_empty")),), (history,), edit=edit)
-        blocks = [Block(self._ui(lang, "pending_title", count=len(open_requests)), "title")]
+            return Reply((Block(self.ui(lang, "pending_empty")),), (history,), edit=edit)
+        blocks = [Block(self.ui(lang, "pending_title", count=len(open_requests)), "title")]
         buttons = []
         for follow_up in open_requests[:PENDING_SHOWN]:
             age = format_duration(_whole(follow_up.age(now)), lang, dative=False)
-            item = self._ui(
-                lang, "pending_item", what=self._what(lang, follow_up), name=follow_up.name,
+            item = self.ui(
+                lang, "pending_item", what=self.what(lang, follow_up), name=follow_up.name,
                 age=format_duration(_whole(follow_up.age(now)), lang),
             )  # fmt: skip
             blocks.append(Block(item, "item"))
@@ -388,8 +297,8 @@ class RequestTracker:
             buttons.append((Button(label, Action(ActionKind.FOLLOW_UP, str(follow_up.id))),))
         if len(open_requests) > PENDING_SHOWN:
             more = len(open_requests) - PENDING_SHOWN
-            blocks.append(Block(self._ui(lang, "pending_more", count=more)))
-        blocks.append(Block(self._ui(lang, "pending_hint"), "note"))
+            blocks.append(Block(self.ui(lang, "pending_more", count=more)))
+        blocks.append(Block(self.ui(lang, "pending_hint"), "note"))
         return Reply(tuple(blocks), (*buttons, history), edit=edit)
 
     def _list_label(self, lang: Lang, name: str, platform: Platform, what: str) -> str:
@@ -398,63 +307,63 @@ class RequestTracker:
         Too long for a button, the platform goes (the list above names it), then the name
         is shortened.
         """
-        full = self._ui(
-            lang, "pending_label", name=name, platform=self._ui(lang, f"platform_{platform}"),
+        full = self.ui(
+            lang, "pending_label", name=name, platform=self.ui(lang, f"platform_{platform}"),
             age=what,
         )  # fmt: skip
         if len(full) <= BUTTON_MAX:
             return full
-        short = self._ui(lang, "pending_label_short", name=name, age=what)
+        short = self.ui(lang, "pending_label_short", name=name, age=what)
         if len(short) <= BUTTON_MAX:
             return short
         room = BUTTON_MAX - (len(short) - len(name)) - 1
-        return self._ui(lang, "pending_label_short", name=name[:room].rstrip() + "…", age=what)
+        return self.ui(lang, "pending_label_short", name=name[:room].rstrip() + "…", age=what)
 
     async def history(self, user_id: int, lang: Lang, now: datetime) -> Reply:
         """Settled and expired requests of the retention period, newest first."""
         closed = await self.store.follow_ups.closed(user_id, now - self.retention)
-        back = (Button(self._ui(lang, "button_back"), Action(ActionKind.PENDING)),)
+        back = (Button(self.ui(lang, "button_back"), Action(ActionKind.PENDING)),)
         days = self.retention.days
         if not closed:
-            return Reply((Block(self._ui(lang, "history_empty", days=days)),), (back,), edit=True)
+            return Reply((Block(self.ui(lang, "history_empty", days=days)),), (back,), edit=True)
         zone = self.zone_for(await self.store.users.get(user_id))
-        blocks = [Block(self._ui(lang, "history_title", count=len(closed), days=days), "title")]
+        blocks = [Block(self.ui(lang, "history_title", count=len(closed), days=days), "title")]
         buttons = []
         for follow_up in closed[:PENDING_SHOWN]:
-            label = self._ui(
+            label = self.ui(
                 lang,
                 "history_item",
-                what=self._what(lang, follow_up),
+                what=self.what(lang, follow_up),
                 name=follow_up.name,
-                state=self._ui(lang, f"state_{follow_up.state}"),
+                state=self.ui(lang, f"state_{follow_up.state}"),
                 date=_local_date(follow_up.closed_at, zone, lang),
             )
             blocks.append(Block(label, "item"))
-            state = self._ui(lang, f"state_{follow_up.state}")
+            state = self.ui(lang, f"state_{follow_up.state}")
             button = self._list_label(lang, follow_up.name, follow_up.platform, state)
             buttons.append((Button(button, Action(ActionKind.FOLLOW_UP, str(follow_up.id))),))
         if len(closed) > PENDING_SHOWN:
-            blocks.append(Block(self._ui(lang, "pending_more", count=len(closed) - PENDING_SHOWN)))
+            blocks.append(Block(self.ui(lang, "pending_more", count=len(closed) - PENDING_SHOWN)))
         return Reply(tuple(blocks), (*buttons, back), edit=True)
 
     def follow_up_reply(
         self, lang: Lang, follow_up: FollowUp, now: datetime, *, nudge: bool = False
     ) -> Reply:
         """One request with its state buttons; as a nudge, with advice for its situation."""
-        what = self._what(lang, follow_up)
+        what = self.what(lang, follow_up)
         age = format_duration(_whole(follow_up.age(now)), lang)
         if nudge:
             blocks = [
-                Block(self._ui(lang, "nudge_title", what=what, name=follow_up.name), "title"),
-                Block(self._ui(lang, self._advice(follow_up, now), age=age)),
+                Block(self.ui(lang, "nudge_title", what=what, name=follow_up.name), "title"),
+                Block(self.ui(lang, self._advice(follow_up, now), age=age)),
             ]
             if self.is_last_nudge(follow_up, self.policy, now):
-                blocks.append(Block(self._ui(lang, "nudge_last"), "note"))
+                blocks.append(Block(self.ui(lang, "nudge_last"), "note"))
         else:
             blocks = [
                 Block(f"{what} {follow_up.name}", "title"),
                 Block(
-                    self._ui(
+                    self.ui(
                         lang,
                         "follow_up_open_since",
                         age=age,
@@ -464,38 +373,38 @@ class RequestTracker:
                 ),
             ]
         if follow_up.note:
-            blocks.append(Block(self._ui(lang, "follow_up_note", note=follow_up.note), "note"))
-        blocks.append(Block(self._ui(lang, "follow_up_question")))
+            blocks.append(Block(self.ui(lang, "follow_up_note", note=follow_up.note), "note"))
+        blocks.append(Block(self.ui(lang, "follow_up_question")))
         return Reply(tuple(blocks), self._decision_buttons(lang, follow_up), edit=not nudge)
 
     def expired_reply(self, lang: Lang, follow_up: FollowUp, now: datetime) -> Reply:
         """Told once when the last nudge went unanswered; the buttons still settle it."""
-        what = self._what(lang, follow_up)
+        what = self.what(lang, follow_up)
         age = format_duration(_whole(follow_up.age(now)), lang)
         blocks = [
-            Block(self._ui(lang, "expired_title", what=what, name=follow_up.name), "title"),
-            Block(self._ui(lang, "expired_text", age=age)),
+            Block(self.ui(lang, "expired_title", what=what, name=follow_up.name), "title"),
+            Block(self.ui(lang, "expired_text", age=age)),
         ]
         expired = follow_up.model_copy(update={"state": "expired"})
         return Reply(tuple(blocks), self._decision_buttons(lang, expired))
 
     def _closed_reply(self, lang: Lang, follow_up: FollowUp, zone: ZoneInfo) -> Reply:
-        state = self._ui(lang, f"state_{follow_up.state}")
+        state = self.ui(lang, f"state_{follow_up.state}")
         blocks = [
-            Block(f"{self._what(lang, follow_up)} {follow_up.name}", "title"),
+            Block(f"{self.what(lang, follow_up)} {follow_up.name}", "title"),
             Block(
-                self._ui(
+                self.ui(
                     lang, "follow_up_closed_on", state=state,
                     date=_local_date(follow_up.closed_at, zone, lang),
                 )
             ),
         ]  # fmt: skip
         if follow_up.note:
-            blocks.append(Block(self._ui(lang, "follow_up_note", note=follow_up.note), "note"))
+            blocks.append(Block(self.ui(lang, "follow_up_note", note=follow_up.note), "note"))
         if follow_up.state == "expired":
-            blocks.append(Block(self._ui(lang, "expired_still")))
+            blocks.append(Block(self.ui(lang, "expired_still")))
             return Reply(tuple(blocks), self._decision_buttons(lang, follow_up), edit=True)
-        back = Button(self._ui(lang, "button_history"), Action(ActionKind.HISTORY))
+        back = Button(self.ui(lang, "button_history"), Action(ActionKind.HISTORY))
         return Reply(tuple(blocks), ((back,),), edit=True)
 
     # -- when nudges fall due ---------------------------------------------------------------
@@ -581,11 +490,11 @@ class RequestTracker:
             if decision == "declined":
                 key += f"_{follow_up.platform}"
             return Button(
-                self._ui(lang, key),
+                self.ui(lang, key),
                 Action(ActionKind.DECIDE, f"{follow_up.id}-{code}"),
             )
 
-        back = Button(self._ui(lang, "button_back"), Action(ActionKind.PENDING))
+        back = Button(self.ui(lang, "button_back"), Action(ActionKind.PENDING))
         buttons = [button("accepted"), button("declined")]
         if follow_up.direction == "sent":
             buttons.append(button("withdrawn"))
@@ -598,7 +507,7 @@ class RequestTracker:
     async def open(self, user_id: int, lang: Lang, arg: str, now: datetime) -> Reply:
         follow_up = await self._own(user_id, arg)
         if follow_up is None:
-            return Reply((), notice=self._ui(lang, "follow_up_gone"))
+            return Reply((), notice=self.ui(lang, "follow_up_gone"))
         if follow_up.state != "pending":
             zone = self.zone_for(await self.store.users.get(user_id))
             return self._closed_reply(lang, follow_up, zone)
@@ -616,212 +525,39 @@ class RequestTracker:
         decision = DECISIONS.get(code)
         follow_up = await self._own(user_id, number)
         if decision is None or follow_up is None:
-            return Reply((), notice=self._ui(lang, "follow_up_gone"))
+            return Reply((), notice=self.ui(lang, "follow_up_gone"))
         name = follow_up.name
         if decision == "delete":
             confirm = Button(
-                self._ui(lang, "button_delete_confirm"), Action(ActionKind.DELETE, number)
+                self.ui(lang, "button_delete_confirm"), Action(ActionKind.DELETE, number)
             )
-            back = Button(self._ui(lang, "button_back"), Action(ActionKind.PENDING))
+            back = Button(self.ui(lang, "button_back"), Action(ActionKind.PENDING))
             return Reply(
-                (Block(self._ui(lang, "delete_ask", name=name)),), ((confirm,), (back,)), edit=True
+                (Block(self.ui(lang, "delete_ask", name=name)),), ((confirm,), (back,)), edit=True
             )
         late = follow_up.state == "expired" and decision != "snooze"
         if follow_up.state != "pending" and not late:
-            state = self._ui(lang, f"state_{follow_up.state}")
-            return Reply((), notice=self._ui(lang, "follow_up_closed", state=state))
+            state = self.ui(lang, f"state_{follow_up.state}")
+            return Reply((), notice=self.ui(lang, "follow_up_closed", state=state))
         if decision == "snooze":
             delay = self.policy_for(await self.store.users.get(user_id)).repeat
             await self.store.follow_ups.snooze(user_id, follow_up.id, now + delay, now)
-            text = self._ui(lang, "snoozed", name=name, duration=format_duration(delay, lang))
+            text = self.ui(lang, "snoozed", name=name, duration=format_duration(delay, lang))
         else:
             changed = await self.store.follow_ups.set_state(user_id, follow_up.id, decision, now)
             if changed is None:  # settled meanwhile, e.g. by a press on an older message
-                return Reply((), notice=self._ui(lang, "follow_up_gone"))
-            text = self._ui(lang, f"saved_{decision}", name=name)
-        pending = Button(self._ui(lang, "button_pending"), Action(ActionKind.PENDING))
+                return Reply((), notice=self.ui(lang, "follow_up_gone"))
+            text = self.ui(lang, f"saved_{decision}", name=name)
+        pending = Button(self.ui(lang, "button_pending"), Action(ActionKind.PENDING))
         return Reply((Block(text),), ((pending,),), edit=True)
 
     async def delete(self, user_id: int, lang: Lang, arg: str) -> Reply:
         follow_up = await self._own(user_id, arg)
         if follow_up is None or not await self.store.follow_ups.delete(user_id, follow_up.id):
-            return Reply((), notice=self._ui(lang, "follow_up_gone"))
-        text = self._ui(lang, "deleted", what=self._what(lang, follow_up), name=follow_up.name)
-        pending = Button(self._ui(lang, "button_pending"), Action(ActionKind.PENDING))
+            return Reply((), notice=self.ui(lang, "follow_up_gone"))
+        text = self.ui(lang, "deleted", what=self.what(lang, follow_up), name=follow_up.name)
+        pending = Button(self.ui(lang, "button_pending"), Action(ActionKind.PENDING))
         return Reply((Block(text),), ((pending,),), edit=True)
-
-    # -- settings ----------------------------------------------------------------------------
-
-    def settings_blocks(self, lang: Lang, user: User | None) -> list[Block]:
-        policy = self.policy_for(user)
-        nudges = user.nudges if user else True
-        digest = user.digest if user else False
-        return [
-            Block(
-                self._ui(
-                    lang,
-                    "settings_nudges",
-                    state=self._ui(lang, "on" if nudges else "off"),
-                    after=format_duration(policy.after, lang),
-                    every=format_every(policy.repeat, lang),
-                )
-            ),
-            Block(self._ui(lang, "settings_delays_apply"), "note"),
-            Block(
-                self._ui(lang, "settings_digest", state=self._ui(lang, "on" if digest else "off"))
-            ),
-            Block(self._ui(lang, "settings_timezone", zone=self.zone_for(user).key)),
-        ]
-
-    def settings_buttons(self, lang: Lang, user: User | None) -> list[tuple[Button, ...]]:
-        """Full-width rows, each saying what it changes; the delays open a choice each."""
-        policy = self.policy_for(user)
-        nudges = user.nudges if user else True
-        digest = user.digest if user else False
-        every = format_every(policy.repeat, lang)
-        return [
-            (
-                Button(
-                    self._ui(lang, "button_nudges_off" if nudges else "button_nudges_on"),
-                    Action(ActionKind.SETTING, "nudges-off" if nudges else "nudges-on"),
-                ),
-            ),
-            (
-                Button(
-                    self._ui(
-                        lang,
-                        "button_after",
-                        duration=format_duration(policy.after, lang, dative=False),
-                    ),
-                    Action(ActionKind.SETTING, "after-menu"),
-                ),
-            ),
-            (
-                Button(
-                    self._ui(lang, "button_repeat", every=every),
-                    Action(ActionKind.SETTING, "repeat-menu"),
-                ),
-            ),
-            (
-                Button(
-                    self._ui(lang, "button_digest_off" if digest else "button_digest_on"),
-                    Action(ActionKind.SETTING, "digest-off" if digest else "digest-on"),
-                ),
-            ),
-            (Button(self._ui(lang, "button_timezone"), Action(ActionKind.SETTING, "tz-menu")),),
-        ]
-
-    def delay_menu(self, lang: Lang, user: User | None, kind: str) -> Reply:
-        """The three delays to choose from, the current one ticked; back to the settings."""
-        policy = self.policy_for(user)
-        current = policy.after if kind == "after" else policy.repeat
-        choices = tuple(
-            Button(
-                ("✓ " if delay == current else "") + format_duration(delay, lang, dative=False),
-                Action(ActionKind.SETTING, f"{kind}-{delay.days}d"),
-            )
-            for delay in DELAY_CHOICES
-        )
-        back = Button(self._ui(lang, "button_settings"), Action(ActionKind.SETTING, "back"))
-        key = "choose_after" if kind == "after" else "choose_repeat"
-        return Reply((Block(self._ui(lang, key)),), (choices, (back,)), edit=True)
-
-    def timezone_menu(self, lang: Lang, user: User | None) -> Reply:
-        current = self.zone_for(user).key
-        rows = [
-            tuple(
-                Button(
-                    ("✓ " if zone == current else "") + zone.split("/")[-1].replace("_", " "),
-                    Action(ActionKind.SETTING, f"tz-{TIMEZONE_CHOICES.index(zone)}"),
-                )
-                for zone in TIMEZONE_CHOICES[start : start + 2]
-            )
-            for start in range(0, len(TIMEZONE_CHOICES), 2)
-        ]
-        other = Button(
-            self._ui(lang, "button_timezone_other"), Action(ActionKind.SETTING, "tz-other")
-        )
-        back = Button(self._ui(lang, "button_settings"), Action(ActionKind.SETTING, "back"))
-        text = self._ui(lang, "timezone_choose", zone=current)
-        return Reply((Block(text),), (*rows, (other,), (back,)), edit=True)
-
-    async def start_timezone_entry(self, user_id: int, lang: Lang, now: datetime) -> Reply:
-        await self.store.users.set_step(user_id, "timezone", {}, now)
-        return Reply((Block(self._ui(lang, "timezone_ask")),), (self._cancel_row(lang),))
-
-    async def timezone_given(self, user_id: int, lang: Lang, text: str) -> Reply:
-        """Free entry of a time zone, checked against the IANA database."""
-        zone = zone_named(text)
-        if zone is None:
-            return Reply(
-                (Block(self._ui(lang, "timezone_unknown", text=text[:64])),),
-                (self._cancel_row(lang),),
-            )
-        await self.store.users.clear_step(user_id)
-        await self.store.users.set_timezone(user_id, zone.key)
-        return Reply((Block(self._ui(lang, "timezone_saved", zone=zone.key)),))
-
-    async def change_setting(self, user_id: int, arg: str, now: datetime) -> bool:
-        """Apply a settings button; False for data that is not one of ours."""
-        name, _, value = arg.partition("-")
-        if name == "nudges" and value in ("on", "off"):
-            await self.store.users.set_preferences(user_id, nudges=value == "on")
-            return True
-        if name == "digest" and value in ("on", "off"):
-            await self.store.users.set_preferences(user_id, digest=value == "on")
-            return True
-        if name == "tz" and value.isdigit() and int(value) < len(TIMEZONE_CHOICES):
-            await self.store.users.set_timezone(user_id, TIMEZONE_CHOICES[int(value)])
-            return True
-        seconds = {f"{d.days}d": int(d.total_seconds()) for d in DELAY_CHOICES}.get(value)
-        if seconds is None or name not in ("after", "repeat"):
-            return False
-        if name == "after":
-            await self.store.users.set_preferences(user_id, follow_up_after=seconds)
-        else:
-            await self.store.users.set_preferences(user_id, follow_up_repeat=seconds)
-        await self.reschedule_open(user_id, now)
-        return True
-
-    # -- importing LinkedIn's data export ------------------------------------------------------
-
-    async def import_export(
-        self, user_id: int, lang: Lang, content: ExportContent, now: datetime
-    ) -> Reply:
-        """Merge a parsed export into the user's requests, in one transaction, and report."""
-        policy = self.policy_for(await self.store.users.get(user_id))
-        limit = self.kb.limit("linkedin")
-        days = limit.withdraw_after_days if limit else None
-        plan = plan_import(
-            content,
-            await self.store.follow_ups.of_platform(user_id, "linkedin"),
-            policy,
-            timedelta(days=days) if days else None,
-            now,
-        )
-        await self.store.follow_ups.import_rows(user_id, plan.new, plan.accepted, now)
-        blocks = [
-            Block(self._ui(lang, "import_title"), "title"),
-            Block(
-                self._ui(
-                    lang, "import_counts", added=plan.added, merged=plan.merged,
-                    settled=plan.settled, skipped=len(plan.skipped),
-                )
-            ),
-        ]  # fmt: skip
-        if plan.stale:
-            blocks.append(Block(self._ui(lang, "import_stale", count=plan.stale)))
-        if plan.expired:
-            blocks.append(Block(self._ui(lang, "import_expired", count=plan.expired), "note"))
-        if plan.skipped:
-            lines = ", ".join(f"{row.file} {row.line}" for row in plan.skipped[:5])
-            more = "" if len(plan.skipped) <= 5 else " …"
-            blocks.append(Block(self._ui(lang, "import_skipped", lines=lines + more), "note"))
-        if not content.invitations and not content.connections:
-            blocks = [Block(self._ui(lang, "import_nothing"))]
-        pending = Button(self._ui(lang, "button_pending"), Action(ActionKind.PENDING))
-        progress = Button(self._ui(lang, "button_progress"), Action(ActionKind.PROGRESS))
-        return Reply(tuple(blocks), ((pending,), (progress,)))
 
     # -- digest ----------------------------------------------------------------------------
 
@@ -832,15 +568,15 @@ class RequestTracker:
         total = len(self.kb.checklist)
         count = sum(item.id in done for item in self.kb.checklist)
         blocks = [
-            Block(self._ui(lang, "digest_title"), "title"),
-            Block(self._ui(lang, "digest_open", count=len(open_requests))),
+            Block(self.ui(lang, "digest_title"), "title"),
+            Block(self.ui(lang, "digest_open", count=len(open_requests))),
         ]
         for follow_up in open_requests[:PENDING_SHOWN]:
             age = format_duration(_whole(follow_up.age(now)), lang)
-            what = self._what(lang, follow_up)
+            what = self.what(lang, follow_up)
             blocks.append(
                 Block(
-                    self._ui(lang, "pending_item", what=what, name=follow_up.name, age=age), "item"
+                    self.ui(lang, "pending_item", what=what, name=follow_up.name, age=age), "item"
                 )
             )
         crossed = [
@@ -849,44 +585,14 @@ class RequestTracker:
             if f.direction == "sent" and THREE_WEEKS <= f.age(now) < THREE_WEEKS + timedelta(days=7)
         ]
         if crossed:
-            blocks.append(Block(self._ui(lang, "digest_three_weeks", names=", ".join(crossed))))
-        blocks.append(Block(self._ui(lang, "digest_checklist", done=count, total=total)))
+            blocks.append(Block(self.ui(lang, "digest_three_weeks", names=", ".join(crossed))))
+        blocks.append(Block(self.ui(lang, "digest_checklist", done=count, total=total)))
         buttons = (
-            (Button(self._ui(lang, "button_pending"), Action(ActionKind.PENDING)),),
-            (Button(self._ui(lang, "button_checklist"), Action(ActionKind.CHECKLIST)),),
-            (Button(self._ui(lang, "button_progress"), Action(ActionKind.PROGRESS)),),
+            (Button(self.ui(lang, "button_pending"), Action(ActionKind.PENDING)),),
+            (Button(self.ui(lang, "button_checklist"), Action(ActionKind.CHECKLIST)),),
+            (Button(self.ui(lang, "button_progress"), Action(ActionKind.PROGRESS)),),
         )
         return Reply(tuple(blocks), buttons)
-
-    # -- the progress picture ----------------------------------------------------------------
-
-    async def progress(self, user_id: int, lang: Lang, now: datetime) -> Reply:
-        """`/fortschritt`: the last 12 weeks as a PNG with a one-line caption, or what to do."""
-        user = await self.store.users.get(user_id)
-        zone = self.zone_for(user)
-        since = now - timedelta(weeks=progress_chart.WEEKS + 1)
-        rows = await self.store.follow_ups.sent_for_progress(user_id, since)
-        done = await self.store.checklist.done(user_id)
-        data = progress_chart.build_progress_data(
-            rows,
-            now,
-            zone,
-            sum(item.id in done for item in self.kb.checklist),
-            len(self.kb.checklist),
-            lang,
-            self.kb.ui.prefixed(lang, "chart_"),
-        )
-        if not progress_chart.has_data(data):
-            return Reply((Block(self._ui(lang, "progress_empty")),))
-        # Drawing takes a few hundred milliseconds of CPU: not on the event loop.
-        png = await asyncio.to_thread(progress_chart.render_png, data)
-        name = "fortschritt.png" if lang == "de" else "progress.png"
-        pending = (Button(self._ui(lang, "button_pending"), Action(ActionKind.PENDING)),)
-        return Reply(
-            (Block(progress_chart.caption(data)),),
-            (pending,),
-            documents=(Document(name, png, photo=True),),
-        )
 
 
 def _whole(age: timedelta) -> timedelta:
