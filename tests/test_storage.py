@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -76,3 +77,18 @@ async def test_stats_count_today_week_and_unanswered(store: Storage) -> None:
     assert stats.per_day[-1].day == now.date().isoformat()
     assert stats.unanswered == [("aktien?", 2)]
     assert stats.decline_rate_week is not None and round(stats.decline_rate_week, 2) == 0.67
+
+
+async def test_a_guided_step_rolled_back_is_forgotten_too(store: Storage) -> None:
+    clock = FakeClock()
+    await store.users.touch(5, "de", clock())
+    assert await store.users.step(5) is None  # remembered as "none" from here on
+    with contextlib.suppress(RuntimeError):
+        async with store.unit_of_work():
+            await store.users.set_step(5, "name", {"platform": "xing"}, clock())
+            raise RuntimeError("the handler failed")
+    assert await store.users.step(5) is None, "the row was rolled back, and so is the memory"
+    await store.users.set_step(5, "name", {"platform": "xing"}, clock())
+    step = await store.users.step(5)
+    assert step is not None and step.data == {"platform": "xing"}
+    assert await store.users.clear_step(5) and not await store.users.clear_step(5)

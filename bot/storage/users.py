@@ -18,7 +18,9 @@ class Users:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._cache: dict[int, User] = {}
+        self._steps: dict[int, GuidedStep | None] = {}
         db.on_rollback(self._cache.clear)
+        db.on_rollback(self._steps.clear)
 
     async def touch(self, user_id: int, language_code: str | None, now: datetime) -> User:
         """Record that the user was seen (creating them, reactivating them); return them."""
@@ -90,12 +92,15 @@ class Users:
     # -- the step of a guided flow ----------------------------------------------------------
 
     async def step(self, user_id: int) -> GuidedStep | None:
+        # Asked on every message: remembered, as this process is the only writer.
+        if user_id in self._steps:
+            return self._steps[user_id]
         row = await self.db.row(
             "SELECT step, data, since FROM guided_steps WHERE user_id = ?", (user_id,)
         )
-        if row is None:
-            return None
-        return GuidedStep(kind=row[0], data=json.loads(row[1]), since=row[2])
+        step = GuidedStep(kind=row[0], data=json.loads(row[1]), since=row[2]) if row else None
+        self._steps[user_id] = step
+        return step
 
     async def set_step(self, user_id: int, kind: str, data: dict[str, str], now: datetime) -> None:
         """Wait for `kind` from the user next (replacing any step they were in)."""
@@ -105,12 +110,16 @@ class Users:
                    step = excluded.step, data = excluded.data, since = excluded.since""",
             (user_id, kind, json.dumps(data, ensure_ascii=False), epoch(now)),
         )
+        self._steps[user_id] = GuidedStep(kind=kind, data=dict(data), since=epoch(now))
 
     async def clear_step(self, user_id: int) -> bool:
         """End the user's guided step; whether there was one."""
+        if user_id in self._steps and self._steps[user_id] is None:
+            return False  # every command ends a step: most have none to end
         rows = await self.db.write(
             "DELETE FROM guided_steps WHERE user_id = ? RETURNING user_id", (user_id,)
         )
+        self._steps[user_id] = None
         return bool(rows)
 
     async def export(self, user_id: int) -> dict[str, object]:
@@ -124,3 +133,4 @@ class Users:
         """Erase the user; every table refers to users with ON DELETE CASCADE."""
         await self.db.rows("DELETE FROM users WHERE id = ?", (user_id,))
         self._cache.pop(user_id, None)
+        self._steps.pop(user_id, None)
