@@ -212,3 +212,21 @@ def test_inline_mode_over_http(api: FakeBotAPI, tmp_path: Path) -> None:
     finally:
         if bot.process and bot.process.poll() is None:
             bot.stop(signal.SIGKILL)
+
+
+def test_a_lone_surrogate_stops_nobody(api: FakeBotAPI, tmp_path: Path) -> None:
+    """A text with half a UTF-16 pair once stopped the bot for every user (issue 16)."""
+    bot = start_bot(api, tmp_path / "bot.sqlite3", tmp_path / "bot.log")
+    try:
+        mark = api.mark()
+        api.say("Hallo \ud800 wie lang darf die notiz sein")
+        api.say("wieviele zeichen linkdin anfrage", user_id=8)
+        for chat in (7, 8):
+            api.wait_for(
+                lambda c, chat=chat: "300" in text_of(c) and int(c.params["chat_id"]) == chat,
+                after=mark,
+            )
+        assert bot.stop() == 0
+    finally:
+        if bot.process and bot.process.poll() is None:
+            bot.stop(signal.SIGKILL)

@@ -74,3 +74,20 @@ async def test_the_update_is_saved_before_telegram_hears_200(
     assert request_fake.sent() == []
     ((update_id, payload),) = await store.inbox.unhandled()  # handled at the next start
     assert update_id == update["update_id"] and json.loads(payload) == update
+
+
+async def test_a_lone_surrogate_is_cleaned_at_the_edge_and_answered(
+    app: App, queues: ChatQueues, updates: UpdateFactory, request_fake: OfflineRequest
+) -> None:
+    client = await _client(app, queues)
+    try:
+        update = updates.message("wie lang darf die notiz sein \ud800", user_id=63)
+        body = json.dumps(update)  # ASCII: the surrogate travels as "\ud800", as from Telegram
+        assert "\\ud800" in body
+        response = await client.post("/telegram/hook", data=body, headers={SECRET_HEADER: SECRET})
+        assert response.status == 200
+        await asyncio.wait_for(queues.drained(), 5)
+    finally:
+        await client.close()
+    (answer,) = request_fake.sent()
+    assert answer.params["chat_id"] == 63 and "300 Zeichen" in str(answer.params["text"])

@@ -145,6 +145,30 @@ class JsonRequest(BaseRequest):
             raise NetworkError(_redacted(error)) from None
 
 
+# A lone UTF-16 surrogate ("\ud800" without its pair) parses from JSON but cannot be written
+# as UTF-8: SQLite, the logs and Telegram itself refuse it. json.loads joins every valid pair,
+# so whatever is left in this range is alone.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def without_lone_surrogates(value: Any) -> Any:
+    """JSON data with every lone surrogate replaced by U+FFFD, before anything else sees it."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [without_lone_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {key: without_lone_surrogates(item) for key, item in value.items()}
+    return value
+
+
+def parse_update_json(payload: bytes) -> Any:
+    """Updates as JSON, cleaned of lone surrogates (checked cheaply on the bytes first)."""
+    data = json.loads(payload)
+    return without_lone_surrogates(data) if _ESCAPED_SURROGATE.search(payload) else data
+
+
 class UpdatesRequest(JsonRequest):
     """The getUpdates connection, which also keeps the fetched updates as the Bot API sent them.
 
@@ -166,6 +190,8 @@ class UpdatesRequest(JsonRequest):
     # PTB's documented hook for decoding responses, static there; here it keeps the batch.
     def parse_json_payload(self, payload: bytes) -> dict[str, Any]:  # type: ignore[override]
         data = super().parse_json_payload(payload)
+        if _ESCAPED_SURROGATE.search(payload):
+            data = without_lone_surrogates(data)
         result = data.get("result")
         self._raw = {}
         if isinstance(result, list):

@@ -23,6 +23,7 @@ from telegram.ext import Application
 
 from bot.config import Settings
 from bot.telegram.polling import ChatQueues, receive, running
+from bot.telegram.transport import parse_update_json
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -38,14 +39,16 @@ def webhook_server(
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), secret.encode()):
             return web.Response(status=403)
-        body = await request.text()
+        raw = await request.read()
         try:
-            update = Update.de_json(json.loads(body), app.bot)
+            data = parse_update_json(raw)
+            update = Update.de_json(data, app.bot)
         except (ValueError, KeyError, TypeError):
             update = None
         if update is None:
             return web.Response(status=400, text="not a Telegram update")
         await queues.wait_for_room()
+        body = json.dumps(data, ensure_ascii=False)  # as received, cleaned at the edge
         queues.put(await receive(app, [update], raw=lambda _: body))
         return web.Response()  # only now: the update is saved
 
