@@ -163,10 +163,14 @@ def without_lone_surrogates(value: Any) -> Any:
     return value
 
 
-def parse_update_json(payload: bytes) -> Any:
-    """Updates as JSON, cleaned of lone surrogates (checked cheaply on the bytes first)."""
+def parse_update_json(payload: bytes) -> tuple[Any, str]:
+    """An update posted to us: its JSON data and the text to save, both without lone
+    surrogates. The text is the payload as received unless it had one to clean."""
     data = json.loads(payload)
-    return without_lone_surrogates(data) if _ESCAPED_SURROGATE.search(payload) else data
+    if not _ESCAPED_SURROGATE.search(payload):
+        return data, payload.decode("utf-8")
+    clean = without_lone_surrogates(data)
+    return clean, json.dumps(clean, ensure_ascii=False)
 
 
 class UpdatesRequest(JsonRequest):

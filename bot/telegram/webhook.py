@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import json
 import logging
 from typing import Any
 
@@ -41,14 +40,13 @@ def webhook_server(
             return web.Response(status=403)
         raw = await request.read()
         try:
-            data = parse_update_json(raw)
+            data, body = parse_update_json(raw)
             update = Update.de_json(data, app.bot)
         except (ValueError, KeyError, TypeError):
             update = None
         if update is None:
             return web.Response(status=400, text="not a Telegram update")
         await queues.wait_for_room()
-        body = json.dumps(data, ensure_ascii=False)  # as received, cleaned at the edge
         queues.put(await receive(app, [update], raw=lambda _: body))
         return web.Response()  # only now: the update is saved
 
