@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -252,7 +252,7 @@ class Coach:
             # Parsing thousands of rows is CPU work: off the event loop.
             content = await asyncio.to_thread(parse_export, data, filename)
         except ExportError as error:
-            return Reply((Block(self._ui(lang, f"import_error_{error.reason}")),))
+            return self._refusal(lang, error.reason)
         return await self.reports.import_export(user.id, lang, content, self.clock())
 
     async def inline(self, user: UserRef, query: str) -> list[InlineResult]:
@@ -273,23 +273,23 @@ class Coach:
                 if entry is not None and entry not in chosen:
                     chosen.append(entry)
             entries = chosen[:INLINE_RESULTS]
-            return [self._inline_result(lang, [entry]) for entry in entries]
+            return [self._inline_result(lang, entry) for entry in entries]
         answer = self.answers.ask(text, fallback=lang)
         if answer.outcome == "answer" and answer.match is not None:
             # Exactly what the private chat would show (twins side by side included).
-            result = self._inline_result(answer.lang, [answer.match.entry])
-            return [replace(result, reply=Reply(answer.reply.blocks))]
+            return [self._inline_result(answer.lang, answer.match.entry, answer.reply)]
         if answer.outcome == "clarify":
-            return [self._inline_result(answer.lang, [s.entry]) for s in answer.offers]
+            return [self._inline_result(answer.lang, s.entry) for s in answer.offers]
         return []
 
-    def _inline_result(self, lang: Lang, entries: list[Entry]) -> InlineResult:
-        reply = self.answers.entries_reply(lang, entries)
-        first = entries[0].text(lang)
+    def _inline_result(self, lang: Lang, entry: Entry, shown: Reply | None = None) -> InlineResult:
+        """`entry` offered inline, as `shown` if the engine already wrote it out."""
+        reply = shown or self.answers.entries_reply(lang, [entry])
+        text = entry.text(lang)
         return InlineResult(
-            id=".".join(entry.id for entry in entries),
-            title=first.title,
-            description=first.answer[:100],
+            id=entry.id,
+            title=text.title,
+            description=text.answer[:100],
             reply=Reply(reply.blocks),
             open_label=self._ui(lang, "inline_open"),
         )
@@ -302,7 +302,9 @@ class Coach:
 
     async def file_refused(self, user: UserRef, reason: str) -> Reply:
         """A file not read at all: too large to download, or the download failed."""
-        lang = await self.language(user)
+        return self._refusal(await self.language(user), reason)
+
+    def _refusal(self, lang: Lang, reason: str) -> Reply:
         return Reply((Block(self._ui(lang, f"import_error_{reason}")),))
 
     async def non_text(self, user: UserRef) -> Reply:
@@ -361,13 +363,11 @@ class Coach:
         now = self.clock()
         if step.kind == "draft":
             return await self.drafts.draft_given(user.id, lang, step, text)
+        if step.kind in ("timezone", "correct") and read_reply(text) == "cancel":
+            return await self.tracker.cancel(user.id, lang)
         if step.kind == "timezone":
-            if read_reply(text) == "cancel":
-                return await self.tracker.cancel(user.id, lang)
             return await self.preferences.timezone_given(user.id, lang, text)
         if step.kind == "correct":
-            if read_reply(text) == "cancel":
-                return await self.tracker.cancel(user.id, lang)
             return await self.tracker.correction_given(user.id, lang, step, text, now)
         if step.kind == "confirm_name":
             word = fold(text).strip(" .!")
@@ -383,7 +383,7 @@ class Coach:
         if reading == "question" or (reading == "unsure" and knows):
             await self._log_question(user, text, answer)
             still = Block(self._ui(lang, "request_not_logged"), "note")
-            cancel = (Button(self._ui(lang, "button_cancel"), Action(ActionKind.STEP, "cancel")),)
+            cancel = self.tracker.cancel_row(lang)
             return Reply((*answer.reply.blocks, still), (*answer.reply.buttons, cancel))
         if reading == "unsure" or knows:  # "XING Premium" reads like a name, but is a topic
             return await self.tracker.ask_to_confirm(user.id, lang, step, text, now)
@@ -468,7 +468,7 @@ class Coach:
         lang = await self.language(user)
         done = await self.store.checklist.done(user.id)
         items = self.kb.checklist
-        count = sum(item.id in done for item in items)
+        count = self.kb.checklist_done(done)
         bar = "▓" * count + "░" * (len(items) - count)
         blocks = [
             Block(self._ui(lang, "checklist_title"), "title"),

@@ -258,6 +258,10 @@ class KnowledgeBase(_Model):
     def compare_topic(self, topic_id: str) -> CompareTopic | None:
         return self._compare.get(topic_id)
 
+    def checklist_done(self, done: set[str]) -> int:
+        """How many of the current checklist's items are among the ticked ids `done`."""
+        return sum(item.id in done for item in self.checklist)
+
     def update_line(self, lang: Lang, update: Update) -> str:
         """One dated update as one line: "Update seit 2023 (gut belegt): ..."."""
         if update.since is not None:

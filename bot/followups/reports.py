@@ -72,7 +72,7 @@ class Reports:
             rows,
             now,
             zone,
-            sum(item.id in done for item in self.tracker.kb.checklist),
+            self.tracker.kb.checklist_done(done),
             len(self.tracker.kb.checklist),
             lang,
             self.tracker.kb.ui.prefixed(lang, "chart_"),

@@ -24,11 +24,11 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Literal
 
 from bot.domain import Clock, FollowUp, Lang, language_for
-from bot.followups.policy import NudgePolicy, QuietHours
+from bot.followups.policy import QuietHours
 from bot.followups.tracker import RequestTracker
 from bot.reply import Reply
 
@@ -88,7 +88,7 @@ class NudgeSweeper:
             policy = self.tracker.policy_for(user)
             now = self.clock()
             log.warning("nudge %s was being sent during a crash; not sending again", follow_up.id)
-            if self._expires(follow_up, policy, now):  # it was the expiry notice
+            if self.tracker.expires(follow_up, policy, now):  # it was the expiry notice
                 await self.store.follow_ups.expire(follow_up.id, now)
                 continue
             advised = self.tracker.advise_withdraw(follow_up, now)
@@ -100,12 +100,6 @@ class NudgeSweeper:
                 advised_withdraw=advised,
             )
         return len(stale)
-
-    def _expires(self, follow_up: FollowUp, policy: NudgePolicy, now: datetime) -> bool:
-        """All nudges sent and no withdraw advice still to come: the expiry notice is due."""
-        if follow_up.nudges_sent < policy.max_nudges:
-            return False
-        return not self.tracker.advise_withdraw(follow_up, now)
 
     async def sweep(self) -> SweepResult:
         """Deliver everything due now; a sweep already running makes this one a no-op."""
@@ -141,7 +135,7 @@ class NudgeSweeper:
                 result.deferred += 1
                 return
         lang = language_for(user, None, self.default_language)
-        expires = self._expires(follow_up, policy, now)
+        expires = self.tracker.expires(follow_up, policy, now)
         advised = not expires and self.tracker.advise_withdraw(follow_up, now)
         if expires:
             reply = self.tracker.expired_reply(lang, follow_up, now)

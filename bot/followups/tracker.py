@@ -450,6 +450,12 @@ class RequestTracker:
             return withdraw
         return min(regular, withdraw)
 
+    def expires(self, follow_up: FollowUp, policy: NudgePolicy, now: datetime) -> bool:
+        """All nudges sent and no withdraw advice still to come: the expiry notice is due."""
+        if follow_up.nudges_sent < policy.max_nudges:
+            return False
+        return not self.advise_withdraw(follow_up, now)
+
     def is_last_nudge(self, follow_up: FollowUp, policy: NudgePolicy, now: datetime) -> bool:
         """Whether the nudge being sent now is the last one (the expiry notice follows)."""
         if follow_up.nudges_sent + 1 < policy.max_nudges:
@@ -566,7 +572,7 @@ class RequestTracker:
         open_requests = await self.store.follow_ups.pending(user.id)
         done = await self.store.checklist.done(user.id)
         total = len(self.kb.checklist)
-        count = sum(item.id in done for item in self.kb.checklist)
+        count = self.kb.checklist_done(done)
         blocks = [
             Block(self.ui(lang, "digest_title"), "title"),
             Block(self.ui(lang, "digest_open", count=len(open_requests))),
