@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.answering.matcher import Query, Scored
-from bot.answering.service import AnswerService, Policy, decide
+from bot.answering.service import MAX_QUESTION_CHARS, AnswerService, Policy, decide
 from bot.coach import Coach, UserRef, reply_text
 from bot.knowledge import KnowledgeBase
 from bot.render import to_plain
@@ -180,6 +180,15 @@ def test_overlong_question_is_read_in_part_and_says_so(service: AnswerService) -
     answer = service.ask(question)
     assert answer.question == question
     assert "sehr lang" in to_plain(answer.reply)
+
+
+def test_overlong_story_is_read_at_its_end_where_the_question_is(service: AnswerService) -> None:
+    story = "Ich war letzte Woche auf einer Messe und habe viele Leute getroffen. " * 12
+    question = story + "Wie viele Zeichen darf die Notiz in einer LinkedIn-Einladung haben?"
+    assert len(question) > MAX_QUESTION_CHARS
+    answer = service.ask(question)
+    assert answer.outcome == "answer"
+    assert "300 Zeichen" in to_plain(answer.reply)
 
 
 def test_decide_clarifies_between_close_unrelated_entries(kb: KnowledgeBase) -> None:

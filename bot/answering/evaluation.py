@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from bot.answering.service import MAX_QUESTION_CHARS, Answer, AnswerService, Policy, choose
+from bot.answering.service import Answer, AnswerService, Policy, choose, matched_text
 from bot.domain import Lang
 from bot.knowledge import KnowledgeError
 from bot.render import to_plain
@@ -194,7 +194,7 @@ def sweep(
     """Accuracy, coverage and decline rate if the answer threshold were each of `thresholds`."""
     ranked = []
     for case in cases:
-        text = case.q[:MAX_QUESTION_CHARS]
+        text = matched_text(case.q)
         query, ranking = service.rank(text)
         guess = service.guess(text, ranking.entries)
         ranked.append((case, query, ranking, guess, query.lang or "de"))

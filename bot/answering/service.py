@@ -22,8 +22,10 @@ from bot.knowledge import Entry, KnowledgeBase
 from bot.reply import Action, ActionKind, Block, Button, Reply
 
 Outcome = Literal["answer", "clarify", "decline", "smalltalk"]
-# Questions are matched on their beginning only; nobody asks a question in 4000 characters.
+# Of a longer message only this much is matched: its beginning (who asks, about what) and
+# its end, where a story usually puts the question. Nobody asks in 4000 characters.
 MAX_QUESTION_CHARS = 500
+_HEAD_CHARS = 150
 RANKED = 5  # entries kept per ranking: enough for an answer, its twin and three offers
 # Sentence ends, line breaks, dashes and colons between a message's parts.
 _PARTS = re.compile(r"(?<=[.!?;])\s+|\n+|\s[–-]\s|:\s|\(|\)|\[\.\.\.\]")
@@ -70,6 +72,15 @@ class Answer:
     match: Scored | None
     alternatives: tuple[Scored, ...]
     offers: tuple[Scored, ...] = ()  # entries shown as buttons for clarify and decline
+
+
+def matched_text(message: str) -> str:
+    """What of a message is matched: all of it, or its beginning and its end if it is long."""
+    if len(message) <= MAX_QUESTION_CHARS:
+        return message
+    tail = MAX_QUESTION_CHARS - _HEAD_CHARS
+    # A line break between the two keeps them apart as parts of the message (see `rank`).
+    return message[:_HEAD_CHARS] + "\n" + message[-tail:]
 
 
 def decide(
@@ -190,7 +201,7 @@ class AnswerService:
 
     def ask(self, question: str, lang: Lang | None = None, fallback: Lang = "de") -> Answer:
         """Answer `question` in `lang`, or in its detected language, or in `fallback`."""
-        text = question[:MAX_QUESTION_CHARS]
+        text = matched_text(question)
         query, ranking = self.rank(text)
         lang = lang or query.lang or fallback
         ranked = ranking.entries
