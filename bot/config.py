@@ -6,6 +6,7 @@ import os
 import re
 from collections.abc import Mapping
 from datetime import timedelta
+from enum import IntEnum
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -31,6 +32,22 @@ EMPTY_IS_A_VALUE = frozenset({"BOT_QUIET_HOURS"})
 
 class ConfigError(Exception):
     """A setting is missing or malformed; the message names the variable."""
+
+
+class ExitCode(IntEnum):
+    """How `python -m bot run` ends, so that a supervisor (systemd, Docker) can tell why.
+
+    Each fatal condition has its own code and one log line naming the variable or file; passing
+    failures (network, 5xx, a locked database) never end the process, they are retried.
+    """
+
+    STOPPED = 0  # SIGINT/SIGTERM
+    BUG = 1  # an unexpected error, logged with its traceback
+    CONFIG = 2  # a setting is missing or malformed
+    TOKEN_REJECTED = 3  # the Bot API answered 401: BOT_TOKEN is wrong or revoked
+    CONFLICT = 4  # 409: another instance polls with this token, or a webhook is set
+    DATABASE = 5  # BOT_DB_PATH unusable: corrupt, read-only, a newer schema, a folder, locked
+    DISK_FULL = 6  # the disk holding BOT_DB_PATH is full
 
 
 class Settings(BaseModel):

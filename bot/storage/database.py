@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextvars import ContextVar
 from datetime import datetime
@@ -151,6 +152,53 @@ def _in_unit() -> bool:
     return task is not None and task is asyncio.current_task()
 
 
+class UnusableDatabase(Exception):
+    """The database cannot be used as it is; the message names the file and why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
+class DiskFull(UnusableDatabase):
+    """The disk holding the database is full: nothing can be saved until there is space."""
+
+
+# SQLite's primary result codes that say the file cannot be used (rather than a statement
+# being wrong), with what an operator should read.
+_UNUSABLE = {
+    3: "no permission to use it",  # SQLITE_PERM
+    8: "it is read-only (the file or its folder)",  # SQLITE_READONLY
+    10: "a disk I/O error",  # SQLITE_IOERR
+    11: "the file is corrupt; restore a backup",  # SQLITE_CORRUPT
+    14: "it cannot be opened (check the folder and its permissions)",  # SQLITE_CANTOPEN
+    26: "the file is not a database (corrupt?); restore a backup",  # SQLITE_NOTADB
+}
+_BUSY = (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED
+_FULL = 13  # SQLITE_FULL
+
+
+def _code(error: BaseException) -> int:
+    """SQLite's primary result code of an error from it (extended codes add high bits)."""
+    return getattr(error, "sqlite_errorcode", -1) & 0xFF if isinstance(error, sqlite3.Error) else -1
+
+
+def is_locked(error: BaseException) -> bool:
+    """Another connection held the write lock for longer than the busy timeout: try later."""
+    return _code(error) in _BUSY
+
+
+def unusable(error: BaseException, path: Path | str) -> UnusableDatabase | None:
+    """`error` as the reason the database at `path` cannot be used; None for other errors."""
+    if isinstance(error, UnusableDatabase):
+        return error
+    code = _code(error)
+    if code == _FULL:
+        return DiskFull(f"{path}: the disk is full ({error}); free space, then start again")
+    if code in _UNUSABLE:
+        return UnusableDatabase(f"{path}: {_UNUSABLE[code]} ({error})")
+    return None
+
+
 def epoch(moment: datetime) -> int:
     return int(moment.timestamp())
 
@@ -231,19 +279,35 @@ class Database:
     @classmethod
     async def open(cls, path: Path | str) -> Database:
         """Open (creating folder and file), tune and migrate the database."""
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        # Autocommit: each statement is its own transaction (one thread hop per write);
-        # multi-statement changes open one explicitly.
-        db = await aiosqlite.connect(path, isolation_level=None)
-        db.row_factory = aiosqlite.Row
-        await db.execute("PRAGMA journal_mode=WAL")
-        await db.execute("PRAGMA busy_timeout=5000")
-        await db.execute("PRAGMA foreign_keys=ON")
-        await db.execute("PRAGMA synchronous=NORMAL")
-        database = cls(db)
-        await database.migrate()
+        db: aiosqlite.Connection | None = None
+        try:
+            if str(path) != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            # Autocommit: each statement is its own transaction (one thread hop per write);
+            # multi-statement changes open one explicitly.
+            db = await aiosqlite.connect(path, isolation_level=None)
+            db.row_factory = aiosqlite.Row
+            await db.execute("PRAGMA journal_mode=WAL")
+            await db.execute("PRAGMA busy_timeout=5000")
+            await db.execute("PRAGMA foreign_keys=ON")
+            await db.execute("PRAGMA synchronous=NORMAL")
+            database = cls(db)
+            await database.migrate()
+            await database._check_writable()
+        except BaseException as error:
+            if db is not None:
+                await db.close()  # its thread is no daemon: it would keep the process alive
+            raise _at_start(error, path) from None
         return database
+
+    async def _check_writable(self) -> None:
+        """Fail now if the file or its folder is read-only, not at the first message."""
+        version = await self.schema_version()
+        await self.rows("BEGIN IMMEDIATE")
+        try:
+            await self.rows(f"PRAGMA user_version = {version}")  # a write that changes nothing
+        finally:
+            await self.rows("ROLLBACK")
 
     async def close(self) -> None:
         await self.connection.close()
@@ -266,3 +330,12 @@ class Database:
         target.parent.mkdir(parents=True, exist_ok=True)
         async with aiosqlite.connect(target) as copy:
             await self.connection.backup(copy)
+
+
+def _at_start(error: BaseException, path: Path | str) -> BaseException:
+    """What opening the database failed with, said for an operator where it is the file."""
+    if isinstance(error, OSError):  # creating the folder
+        return UnusableDatabase(f"{path}: {error.strerror or error}")
+    if is_locked(error):
+        return UnusableDatabase(f"{path} is locked by another process (a second bot?)")
+    return unusable(error, path) or error

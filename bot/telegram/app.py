@@ -6,11 +6,14 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
+import sys
+import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from functools import lru_cache, partial
-from pathlib import Path
 from typing import Any, TypeVar
 
 from telegram import (
@@ -27,6 +30,7 @@ from telegram import (
 from telegram.constants import ChatType, ParseMode
 from telegram.error import (
     BadRequest,
+    Conflict,
     Forbidden,
     InvalidToken,
     NetworkError,
@@ -58,7 +62,7 @@ from bot.coach import (
     canonical_command,
     split_command,
 )
-from bot.config import Settings
+from bot.config import ExitCode, Settings
 from bot.domain import LANGS, Clock, utc_now
 from bot.followups.linkedin_export import MAX_FILE_BYTES
 from bot.followups.sweeper import Delivery, NudgeSweeper
@@ -66,10 +70,12 @@ from bot.knowledge import KnowledgeBase
 from bot.render import MAX_CAPTION, decode_action, encode_action, to_html
 from bot.reply import Document, Reply, owned_by, text_reply
 from bot.storage import Storage
+from bot.storage.database import DiskFull, UnusableDatabase, is_locked, unusable
 from bot.telegram import outbox
-from bot.telegram.polling import run_polling
+from bot.telegram.heartbeat import Heartbeat, heartbeat_path
+from bot.telegram.polling import Stop, Stopped, heartbeat_of, run_polling, until_done
 from bot.telegram.throttle import FloodGuard
-from bot.telegram.transport import JsonRequest, UpdatesRequest
+from bot.telegram.transport import JsonRequest, UpdatesRequest, without_token
 from bot.telegram.webhook import run_webhook
 
 log = logging.getLogger(__name__)
@@ -413,6 +419,10 @@ async def on_error(update: object, context: CoachContext) -> None:
 
     A user who blocked the bot never gets here: sends happen in `send_outgoing`.
     """
+    stop: Stop | None = context.application.bot_data.get("stop")
+    if stop is not None and context.error is not None and fatal(context.error) is not None:
+        stop.fail(context.error)  # logged once, when the process ends
+        return
     log.error("error while handling an update", exc_info=context.error)
     if isinstance(update, Update) and update.effective_message and update.effective_user:
         lang = await context.coach.language(_user(update))
@@ -445,14 +455,28 @@ class TelegramSender:
 
 
 async def sweep_job(context: CoachContext) -> None:
-    """The repeating trigger; the work and its records live in NudgeSweeper and SQLite."""
+    """The repeating trigger; the work and its records live in NudgeSweeper and SQLite.
+
+    A database locked by another process waits for the next sweep (nudges are rows, none is
+    lost); a failure that must end the process ends it, instead of repeating every minute.
+    """
     sweeper: NudgeSweeper = context.application.bot_data["sweeper"]
-    result = await sweeper.sweep()
+    heartbeat = heartbeat_of(context.application)
+    try:
+        result = await sweeper.sweep()
+    except Exception as error:
+        stop: Stop | None = context.application.bot_data.get("stop")
+        if is_locked(error):
+            heartbeat.trouble("the reminder sweep", error)
+        elif stop is not None and fatal(error) is not None:
+            stop.fail(error)
+        else:
+            raise
+        return
+    heartbeat.fine("the reminder sweep")
     if result.sent or result.retried or result.blocked:
         log.info("nudge sweep: %s", result)
-    heartbeat: Path | None = context.application.bot_data.get("heartbeat")
-    if heartbeat is not None:
-        await asyncio.to_thread(heartbeat.write_text, sweeper.clock().isoformat())
+    heartbeat.swept()
 
 
 async def retention_job(context: CoachContext) -> None:
@@ -543,7 +567,6 @@ def build_application(
         coach = app.bot_data["coach"] = Coach.from_settings(service, store, settings, clock)
         app.bot_data["flood_guard"] = FloodGuard(clock=clock)
         app.bot_data["send_outgoing"] = partial(send_outgoing, app.bot, store)
-        app.bot_data["heartbeat"] = heartbeat_path(settings)
         sweeper = app.bot_data["sweeper"] = NudgeSweeper(
             coach.tracker,
             TelegramSender(app.bot),
@@ -561,7 +584,11 @@ def build_application(
         app.job_queue.run_repeating(
             retention_job, interval=timedelta(days=1), first=30.0, name="log-retention"
         )
-        await publish_commands(app, service.kb)
+        # The menu is not worth failing for: a 5xx here is retried like any other.
+        stop: Stop = app.bot_data["stop"]
+        await until_done(
+            "setMyCommands", partial(publish_commands, app, service.kb), stop, heartbeat_of(app)
+        )
         me = app.bot.username
         log.info("bot @%s ready, %d knowledge entries", me, len(service.kb.entries))
 
@@ -595,7 +622,17 @@ def build_application(
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message (and the exception)."""
+    """One JSON object per line: time, level, logger, message (and the exception).
+
+    Every secret is cut out of the finished line, wherever it came from: a message, its
+    arguments, an exception's text (python-telegram-bot quotes a proxy's page, which may quote
+    the request URL and so the token) or a library's DEBUG output (the Bot API URL, the
+    webhook's parameters).
+    """
+
+    def __init__(self, secrets: Sequence[str] = ()) -> None:
+        super().__init__()
+        self.secrets = [secret for secret in secrets if secret]
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
@@ -606,12 +643,16 @@ class JsonFormatter(logging.Formatter):
         }
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
+        line = without_token(json.dumps(entry, ensure_ascii=False))
+        for secret in self.secrets:
+            line = line.replace(secret, "<secret>")
+        return line
 
 
-def configure_logging(level: str) -> None:
+def configure_logging(level: str, secrets: Sequence[str] = ()) -> None:
+    """JSON lines on stderr at `level`, with `secrets` (token, webhook secret) cut out."""
     handler = logging.StreamHandler()
-    handler.setFormatter(JsonFormatter())
+    handler.setFormatter(JsonFormatter(secrets))
     logging.basicConfig(level=level, handlers=[handler], force=True)
     # httpx (PTB's default transport, unused here) logs every request URL, and Bot API URLs
     # contain the token.
@@ -621,47 +662,111 @@ def configure_logging(level: str) -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
-def heartbeat_path(settings: Settings) -> Path:
-    return settings.db_path.with_name(settings.db_path.name + ".heartbeat")
-
-
-async def wait_for_api(settings: Settings, max_delay: float = 60.0) -> bool:
-    """Call getMe until the Bot API answers, backing off; False for a rejected token."""
-    assert settings.token is not None
-    delay = 1.0
-    while True:
-        request = JsonRequest(pool_size=1)
-        bot = Bot(
-            settings.token.get_secret_value(),
-            base_url=settings.bot_base_url,
-            request=request,
-            get_updates_request=request,
+def fatal(error: BaseException, settings: Settings | None = None) -> tuple[ExitCode, str] | None:
+    """The exit code and the one line for an error that must end the process; None for
+    others (passing ones are retried where they arise; anything else is a bug)."""
+    where = f"BOT_DB_PATH {settings.db_path}" if settings else "BOT_DB_PATH"
+    if isinstance(error, InvalidToken):
+        return ExitCode.TOKEN_REJECTED, f"the Bot API rejected BOT_TOKEN ({error}): set a valid one"
+    if isinstance(error, Conflict):
+        return ExitCode.CONFLICT, (
+            f"the Bot API refused getUpdates with 409 Conflict ({error}): another instance "
+            "polls with this BOT_TOKEN, or a webhook is set; run one instance only"
         )
-        try:
-            async with bot:
-                return True
-        except InvalidToken:
-            log.error("the Bot API rejected BOT_TOKEN")
-            return False
-        except (NetworkError, TimedOut) as error:
-            log.warning(
-                "Bot API not reachable (%s); retrying in %.0f s", type(error).__name__, delay
-            )
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, max_delay)
+    if isinstance(error, UnusableDatabase) or (
+        settings is not None and unusable(error, settings.db_path) is not None
+    ):
+        reason = error if settings is None else unusable(error, settings.db_path)
+        if isinstance(reason, DiskFull):
+            return ExitCode.DISK_FULL, f"cannot write the database ({where}): {reason}"
+        return ExitCode.DATABASE, f"the database cannot be used ({where}): {reason}"
+    return None
+
+
+async def wait_for_api(settings: Settings, heartbeat: Heartbeat, max_delay: float = 30.0) -> None:
+    """Call getMe until the Bot API answers, backing off; InvalidToken for a rejected token."""
+    assert settings.token is not None
+    request = JsonRequest(pool_size=1)
+    bot = Bot(
+        settings.token.get_secret_value(),
+        base_url=settings.bot_base_url,
+        request=request,
+        get_updates_request=request,
+    )
+    await request.initialize()
+    delay = 1.0
+    try:
+        while True:
+            try:
+                await bot.get_me()
+            except (NetworkError, TimedOut) as error:
+                heartbeat.trouble("the Bot API", f"not reachable: {type(error).__name__}")
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, max_delay)
+            else:
+                heartbeat.fine("the Bot API")
+                return
+    finally:
+        await request.shutdown()  # its session would be reported unclosed
+
+
+async def serve(settings: Settings, service: AnswerService, heartbeat: Heartbeat) -> None:
+    """Wait for the Bot API, then long polling or the webhook until stopped."""
+    await wait_for_api(settings, heartbeat)
+    app = build_application(settings, service)
+    app.bot_data["heartbeat"] = heartbeat
+    if settings.webhook_url:
+        await run_webhook(app, settings)
+    else:
+        await run_polling(app)
 
 
 def run(settings: Settings, service: AnswerService) -> int:
-    """Long polling (or a webhook, if BOT_WEBHOOK_URL is set) until SIGINT/SIGTERM."""
-    configure_logging(settings.log_level)
+    """Long polling (or a webhook, if BOT_WEBHOOK_URL is set) until SIGINT/SIGTERM, or a fatal
+    error: then one log line and its exit code (bot.config.ExitCode)."""
+    secrets = [s.get_secret_value() for s in (settings.token, settings.webhook_secret) if s]
+    configure_logging(settings.log_level, secrets)
     if settings.token is None:
         log.error("BOT_TOKEN is not set")
-        return 2
-    if not asyncio.run(wait_for_api(settings)):
-        return 2
-    app = build_application(settings, service)
-    if settings.webhook_url:
-        asyncio.run(run_webhook(app, settings))
-    else:
-        asyncio.run(run_polling(app))
-    return 0
+        return ExitCode.CONFIG
+    heartbeat = Heartbeat(heartbeat_path(settings))
+    heartbeat.write()  # not serving yet: a sign left by the previous run no longer counts
+    code, reason = ExitCode.STOPPED, "stopped by a signal"
+    try:
+        asyncio.run(serve(settings, service, heartbeat))
+    except Stopped:
+        pass
+    except Exception as error:
+        found = fatal(error, settings)
+        if found is None:
+            log.exception("the bot stopped on an unexpected error")
+            code, reason = ExitCode.BUG, f"unexpected error {type(error).__name__}"
+        else:
+            code, reason = found
+            log.critical(reason)
+    heartbeat.stop(f"exit code {code}: {reason}")
+    return end(code)
+
+
+# After the event loop, threads still running keep the process alive; they get this long.
+LINGER = 3.0
+
+
+def end(code: int) -> int:
+    """`code`, or exit with it at once if a thread outlives the event loop.
+
+    aiosqlite's worker thread is not a daemon: a connection left open on some failure path
+    would keep the process alive forever, and systemd or Docker would never restart it.
+    """
+    deadline = time.monotonic() + LINGER
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread() and not thread.daemon:
+            thread.join(max(0.0, deadline - time.monotonic()))
+    lingering = [t.name for t in threading.enumerate() if t.is_alive() and not t.daemon]
+    if len(lingering) > 1:  # the main thread is one of them
+        log.warning("threads %s outlived the bot; exiting anyway", lingering[1:])
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code

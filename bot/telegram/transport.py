@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import ssl
+from contextvars import ContextVar
 from functools import cache
 from typing import Any
 
@@ -15,6 +16,8 @@ from telegram.request import BaseRequest, RequestData
 
 # Bot API URLs carry the token ("/bot123:abc/sendMessage"); some aiohttp errors quote the URL.
 _TOKEN_IN_URL = re.compile(r"bot\d+:[\w-]+")
+# The Bot API method of the call being made, per task: PTB parses the answer without it.
+_METHOD: ContextVar[str] = ContextVar("bot_api_method", default="")
 
 
 def _chosen(value: object, default: float | None) -> float | None:
@@ -36,8 +39,13 @@ def _certificates() -> ssl.SSLContext:
     return ssl.create_default_context(cafile=certifi.where())
 
 
+def without_token(text: str) -> str:
+    """`text` with any Bot API token in a URL ("bot123:abc") cut out."""
+    return _TOKEN_IN_URL.sub("bot<token>", text)
+
+
 def _redacted(error: BaseException) -> str:
-    return _TOKEN_IN_URL.sub("bot<token>", f"aiohttp.{type(error).__name__}: {error}")
+    return without_token(f"aiohttp.{type(error).__name__}: {error}")
 
 
 class JsonRequest(BaseRequest):
@@ -134,6 +142,7 @@ class JsonRequest(BaseRequest):
         elif request_data is not None:
             body = request_data.json_payload
             headers["Content-Type"] = "application/json"
+        _METHOD.set(url.rsplit("/", 1)[-1])  # for parse_json_payload, in this task
         try:
             async with session.request(
                 method, url, data=body, headers=headers, timeout=timeout
@@ -143,6 +152,31 @@ class JsonRequest(BaseRequest):
             raise TimedOut(_redacted(error)) from None
         except aiohttp.ClientError as error:
             raise NetworkError(_redacted(error)) from None
+
+    # PTB's documented hook for decoding responses, static there. Its own logs a page that is
+    # not JSON with a traceback and raises a TelegramError nothing retries; a proxy's error
+    # page is a passing network failure like a 502.
+    def parse_json_payload(self, payload: bytes) -> dict[str, Any]:  # type: ignore[override]
+        try:
+            data = json.loads(payload)
+        except ValueError:
+            raise NetworkError("the Bot API answered with something that is not JSON") from None
+        if not isinstance(data, dict):
+            raise NetworkError("the Bot API answered with JSON that is not a Bot API response")
+        if data.get("ok") is True:
+            # PTB would turn `{"ok": true, "result": "x"}` into an AttributeError deep inside,
+            # which nothing expects; for us it is a garbled answer, retried like any other.
+            # getUpdates answers a list of updates; every other method used here an object or
+            # True.
+            method, result = _METHOD.get(), data.get("result")
+            if method == "getUpdates":
+                wrong = not isinstance(result, list) or not all(isinstance(u, dict) for u in result)
+            else:
+                wrong = not isinstance(result, dict | bool)
+            if wrong:
+                kind = type(result).__name__
+                raise NetworkError(f"the Bot API answered {method} with a result of type {kind}")
+        return data
 
 
 # A lone UTF-16 surrogate ("\ud800" without its pair) parses from JSON but cannot be written

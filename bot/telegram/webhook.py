@@ -13,20 +13,29 @@ import asyncio
 import contextlib
 import hmac
 import logging
+from functools import partial
 from typing import Any
 
 from aiohttp import web
 from telegram import Update
-from telegram.error import NetworkError, TimedOut
 from telegram.ext import Application
 
 from bot.config import Settings
-from bot.telegram.polling import ChatQueues, receive, running
+from bot.storage.database import is_locked
+from bot.telegram.polling import (
+    POLL_TIMEOUT,
+    ChatQueues,
+    heartbeat_of,
+    receive,
+    running,
+    until_done,
+)
 from bot.telegram.transport import parse_update_json
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY = 1024 * 1024  # an update is a few KB
+SERVING_SIGN = POLL_TIMEOUT  # as often as long polling gives its sign
 
 
 def webhook_server(
@@ -47,7 +56,15 @@ def webhook_server(
         if update is None:
             return web.Response(status=400, text="not a Telegram update")
         await queues.wait_for_room()
-        queues.put(await receive(app, [update], raw=lambda _: body))
+        try:
+            fresh = await receive(app, [update], raw=lambda _: body)
+        except Exception as error:
+            if not is_locked(error):
+                raise
+            heartbeat_of(app).trouble("saving updates", error)
+            return web.Response(status=503)  # Telegram posts it again a little later
+        heartbeat_of(app).fine("saving updates")
+        queues.put(fresh)
         return web.Response()  # only now: the update is saved
 
     server = web.Application(client_max_size=MAX_BODY)
@@ -56,9 +73,10 @@ def webhook_server(
 
 
 async def run_webhook(app: Application[Any, Any, Any, Any, Any, Any], settings: Settings) -> None:
-    """Register the webhook and serve it until SIGINT/SIGTERM."""
+    """Register the webhook and serve it until SIGINT/SIGTERM (or a failure that ends it)."""
     assert settings.webhook_url is not None and settings.webhook_secret is not None
     secret = settings.webhook_secret.get_secret_value()
+    heartbeat = heartbeat_of(app)
     async with running(app) as (queues, stop):
         server = webhook_server(app, queues, settings.webhook_path, secret)
         runner = web.AppRunner(server, access_log=None, handle_signals=False)
@@ -67,23 +85,18 @@ async def run_webhook(app: Application[Any, Any, Any, Any, Any, Any], settings: 
             site = web.TCPSite(runner, settings.webhook_listen, settings.webhook_port)
             await site.start()
             log.info("serving a webhook on %s:%d", settings.webhook_listen, settings.webhook_port)
-            await _register(app, settings.webhook_url, secret, stop)
-            await stop.wait()
+            register = partial(
+                app.bot.set_webhook,
+                settings.webhook_url,
+                secret_token=secret,
+                allowed_updates=Update.ALL_TYPES,
+            )
+            await until_done("setWebhook", register, stop, heartbeat)
+            # Telegram posts when it has something, so serving is: the server is up, the
+            # webhook registered, and nothing has stopped the bot.
+            while not stop.is_set():
+                heartbeat.served()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), SERVING_SIGN)
         finally:
             await runner.cleanup()  # stops taking posts, then the queues finish
-
-
-async def _register(
-    app: Application[Any, Any, Any, Any, Any, Any], url: str, secret: str, stop: asyncio.Event
-) -> None:
-    """setWebhook, retried with backoff while the Bot API is not reachable."""
-    delay = 1.0
-    while not stop.is_set():
-        try:
-            await app.bot.set_webhook(url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
-            return
-        except (NetworkError, TimedOut) as error:
-            log.warning("setWebhook failed (%s); retrying in %.0f s", type(error).__name__, delay)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), delay)
-            delay = min(delay * 2, 60.0)
