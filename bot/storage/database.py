@@ -160,7 +160,7 @@ class UnusableDatabase(Exception):
 
 
 class DiskFull(UnusableDatabase):
-    """The disk holding the database is full: nothing can be saved until there is space."""
+    """No room to write the database (a full disk, a quota, a file size limit)."""
 
 
 # SQLite's primary result codes that say the file cannot be used (rather than a statement
@@ -174,12 +174,21 @@ _UNUSABLE = {
     26: "the file is not a database (corrupt?); restore a backup",  # SQLITE_NOTADB
 }
 _BUSY = (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED
-_FULL = 13  # SQLITE_FULL
+_FULL = 13  # SQLITE_FULL: the disk is full
+# SQLITE_IOERR_WRITE (an extended code): SQLite says "full" for ENOSPC only; a quota or a
+# file size limit (EDQUOT, EFBIG) arrive as this.
+_WRITE_FAILED = 778
+
+
+def _extended_code(error: BaseException) -> int:
+    """SQLite's result code of an error from it; -1 for other errors."""
+    return getattr(error, "sqlite_errorcode", -1) if isinstance(error, sqlite3.Error) else -1
 
 
 def _code(error: BaseException) -> int:
-    """SQLite's primary result code of an error from it (extended codes add high bits)."""
-    return getattr(error, "sqlite_errorcode", -1) & 0xFF if isinstance(error, sqlite3.Error) else -1
+    """SQLite's primary result code of an error (the extended codes add high bits)."""
+    code = _extended_code(error)
+    return code & 0xFF if code >= 0 else -1
 
 
 def is_locked(error: BaseException) -> bool:
@@ -192,8 +201,11 @@ def unusable(error: BaseException, path: Path | str) -> UnusableDatabase | None:
     if isinstance(error, UnusableDatabase):
         return error
     code = _code(error)
-    if code == _FULL:
-        return DiskFull(f"{path}: the disk is full ({error}); free space, then start again")
+    if code == _FULL or _extended_code(error) == _WRITE_FAILED:
+        return DiskFull(
+            f"{path}: no room to write, the disk (or a quota) is full ({error}); "
+            "free space, then start again"
+        )
     if code in _UNUSABLE:
         return UnusableDatabase(f"{path}: {_UNUSABLE[code]} ({error})")
     return None
