@@ -208,4 +208,4 @@ def test_start_up_waits_for_the_bot_api(tmp_path: Path) -> None:
         if bot.process and bot.process.poll() is None:
             bot.stop(signal.SIGKILL)
         api.stop()
-    assert "not reachable" in bot.output() and TOKEN not in bot.output()
+    assert "getMe failed" in bot.output() and TOKEN not in bot.output()

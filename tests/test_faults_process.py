@@ -111,6 +111,15 @@ def _kill(bot: BotProcess) -> None:
         bot.stop(signal.SIGKILL)
 
 
+@contextlib.contextmanager
+def _killed_on_failure(bot: BotProcess) -> Iterator[None]:
+    try:
+        yield
+    except BaseException:
+        _kill(bot)
+        raise
+
+
 def _errors(output: str) -> list[str]:
     """The messages of the log lines at ERROR or above."""
     found = []
@@ -202,7 +211,7 @@ def test_a_rejected_token_at_start_up_exits_with_3(faulty: FaultyBotAPI, tmp_pat
 
 def test_a_token_revoked_while_serving_exits_with_3(faulty: FaultyBotAPI, tmp_path: Path) -> None:
     bot = start_bot(faulty, tmp_path / "bot.sqlite3", tmp_path / "bot.log")
-    faulty.revoked = True
+    faulty.revoked = True  # every call is refused from now on
     _exits(bot, ExitCode.TOKEN_REJECTED, "BOT_TOKEN", "401 while serving", time.monotonic())
     code, line = _health(bot)
     assert code == 1 and "exit code 3" in line, line
@@ -290,9 +299,10 @@ def _write_until_it_exits(api: FakeBotAPI, bot: BotProcess) -> None:
 def test_a_full_disk_exits_with_6(faulty: FaultyBotAPI, tmp_path: Path, small_disk: Path) -> None:
     """Exiting, not waiting for space: see ExitCode.DISK_FULL."""
     bot = start_bot(faulty, small_disk / "bot.sqlite3", tmp_path / "bot.log")
-    _fill(small_disk)
-    since = time.monotonic()
-    _write_until_it_exits(faulty, bot)
+    with _killed_on_failure(bot):
+        _fill(small_disk)
+        since = time.monotonic()
+        _write_until_it_exits(faulty, bot)
     _exits(bot, ExitCode.DISK_FULL, "BOT_DB_PATH", "disk full", since)
 
 
@@ -302,11 +312,12 @@ def test_a_file_size_limit_exits_with_6(faulty: FaultyBotAPI, tmp_path: Path) ->
     start_bot(faulty, db, log).stop()  # created and migrated; the next run starts a new WAL
     bot = start_bot(faulty, db, log)
     assert bot.process is not None
-    wal = db.with_name(db.name + "-wal")
-    limit = max(wal.stat().st_size, log.stat().st_size) + 10_000
-    resource.prlimit(bot.process.pid, resource.RLIMIT_FSIZE, (limit, limit))
-    since = time.monotonic()
-    _write_until_it_exits(faulty, bot)
+    with _killed_on_failure(bot):
+        wal = db.with_name(db.name + "-wal")
+        limit = max(wal.stat().st_size, log.stat().st_size) + 10_000
+        resource.prlimit(bot.process.pid, resource.RLIMIT_FSIZE, (limit, limit))
+        since = time.monotonic()
+        _write_until_it_exits(faulty, bot)
     _exits(bot, ExitCode.DISK_FULL, "BOT_DB_PATH", "file size limit", since)
 
 

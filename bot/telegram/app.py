@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from functools import lru_cache, partial
+from pathlib import Path
 from typing import Any, TypeVar
 
 from telegram import (
@@ -35,7 +36,6 @@ from telegram.error import (
     InvalidToken,
     NetworkError,
     TelegramError,
-    TimedOut,
 )
 from telegram.ext import (
     AIORateLimiter,
@@ -70,7 +70,7 @@ from bot.knowledge import KnowledgeBase
 from bot.render import MAX_CAPTION, decode_action, encode_action, to_html
 from bot.reply import Document, Reply, owned_by, text_reply
 from bot.storage import Storage
-from bot.storage.database import DiskFull, UnusableDatabase, is_locked, unusable
+from bot.storage.database import DiskFull, is_locked, unusable
 from bot.telegram import outbox
 from bot.telegram.heartbeat import Heartbeat, heartbeat_path
 from bot.telegram.polling import Stop, Stopped, heartbeat_of, run_polling, until_done
@@ -419,10 +419,8 @@ async def on_error(update: object, context: CoachContext) -> None:
 
     A user who blocked the bot never gets here: sends happen in `send_outgoing`.
     """
-    stop: Stop | None = context.application.bot_data.get("stop")
-    if stop is not None and context.error is not None and fatal(context.error) is not None:
-        stop.fail(context.error)  # logged once, when the process ends
-        return
+    if context.error is not None and ends_the_bot(context.application, context.error):
+        return  # logged once, when the process ends
     log.error("error while handling an update", exc_info=context.error)
     if isinstance(update, Update) and update.effective_message and update.effective_user:
         lang = await context.coach.language(_user(update))
@@ -465,12 +463,9 @@ async def sweep_job(context: CoachContext) -> None:
     try:
         result = await sweeper.sweep()
     except Exception as error:
-        stop: Stop | None = context.application.bot_data.get("stop")
         if is_locked(error):
             heartbeat.trouble("the reminder sweep", error)
-        elif stop is not None and fatal(error) is not None:
-            stop.fail(error)
-        else:
+        elif not ends_the_bot(context.application, error):
             raise
         return
     heartbeat.fine("the reminder sweep")
@@ -662,10 +657,9 @@ def configure_logging(level: str, secrets: Sequence[str] = ()) -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
-def fatal(error: BaseException, settings: Settings | None = None) -> tuple[ExitCode, str] | None:
-    """The exit code and the one line for an error that must end the process; None for
-    others (passing ones are retried where they arise; anything else is a bug)."""
-    where = f"BOT_DB_PATH {settings.db_path}" if settings else "BOT_DB_PATH"
+def fatal(error: BaseException, db_path: Path | None = None) -> tuple[ExitCode, str] | None:
+    """The exit code and the one line for an error that must end the process; None for any
+    other (passing ones are retried where they arise; the rest are bugs)."""
     if isinstance(error, InvalidToken):
         return ExitCode.TOKEN_REJECTED, f"the Bot API rejected BOT_TOKEN ({error}): set a valid one"
     if isinstance(error, Conflict):
@@ -673,18 +667,30 @@ def fatal(error: BaseException, settings: Settings | None = None) -> tuple[ExitC
             f"the Bot API refused getUpdates with 409 Conflict ({error}): another instance "
             "polls with this BOT_TOKEN, or a webhook is set; run one instance only"
         )
-    if isinstance(error, UnusableDatabase) or (
-        settings is not None and unusable(error, settings.db_path) is not None
-    ):
-        reason = error if settings is None else unusable(error, settings.db_path)
-        if isinstance(reason, DiskFull):
-            return ExitCode.DISK_FULL, f"cannot write the database ({where}): {reason}"
-        return ExitCode.DATABASE, f"the database cannot be used ({where}): {reason}"
-    return None
+    reason = unusable(error, db_path or "the database")
+    if reason is None:
+        return None
+    if isinstance(reason, DiskFull):
+        return ExitCode.DISK_FULL, f"cannot write the database (BOT_DB_PATH): {reason}"
+    return ExitCode.DATABASE, f"the database cannot be used (BOT_DB_PATH): {reason}"
 
 
-async def wait_for_api(settings: Settings, heartbeat: Heartbeat, max_delay: float = 30.0) -> None:
-    """Call getMe until the Bot API answers, backing off; InvalidToken for a rejected token."""
+def ends_the_bot(app: Application[Any, Any, Any, Any, Any, Any], error: BaseException) -> bool:
+    """Whether `error` must end the process; if so, the running bot stops with it (a job's or
+    a handler's error would otherwise only be logged, every time it comes again)."""
+    stop: Stop | None = app.bot_data.get("stop")
+    if stop is None or fatal(error) is None:
+        return False
+    stop.fail(error)
+    return True
+
+
+async def wait_for_api(settings: Settings, heartbeat: Heartbeat) -> None:
+    """Call getMe until the Bot API answers, backing off; InvalidToken for a rejected token.
+
+    A request of its own, closed whatever happens: PTB leaves a bot whose getMe failed
+    uninitialised, and would not close its connections (logged as an error at exit).
+    """
     assert settings.token is not None
     request = JsonRequest(pool_size=1)
     bot = Bot(
@@ -694,20 +700,11 @@ async def wait_for_api(settings: Settings, heartbeat: Heartbeat, max_delay: floa
         get_updates_request=request,
     )
     await request.initialize()
-    delay = 1.0
     try:
-        while True:
-            try:
-                await bot.get_me()
-            except (NetworkError, TimedOut) as error:
-                heartbeat.trouble("the Bot API", f"not reachable: {type(error).__name__}")
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, max_delay)
-            else:
-                heartbeat.fine("the Bot API")
-                return
+        # Never stopped: SIGINT/SIGTERM end the process while it has nothing to finish.
+        await until_done("getMe", bot.get_me, asyncio.Event(), heartbeat)
     finally:
-        await request.shutdown()  # its session would be reported unclosed
+        await request.shutdown()
 
 
 async def serve(settings: Settings, service: AnswerService, heartbeat: Heartbeat) -> None:
@@ -721,11 +718,22 @@ async def serve(settings: Settings, service: AnswerService, heartbeat: Heartbeat
         await run_polling(app)
 
 
+def secrets_of(settings: Settings) -> list[str]:
+    """What no log line may show: the token, its secret part alone (however a URL encodes the
+    colon before it), the webhook's secret."""
+    secrets = []
+    if settings.token is not None:
+        token = settings.token.get_secret_value()
+        secrets += [token, token.partition(":")[2]]
+    if settings.webhook_secret is not None:
+        secrets.append(settings.webhook_secret.get_secret_value())
+    return secrets
+
+
 def run(settings: Settings, service: AnswerService) -> int:
     """Long polling (or a webhook, if BOT_WEBHOOK_URL is set) until SIGINT/SIGTERM, or a fatal
     error: then one log line and its exit code (bot.config.ExitCode)."""
-    secrets = [s.get_secret_value() for s in (settings.token, settings.webhook_secret) if s]
-    configure_logging(settings.log_level, secrets)
+    configure_logging(settings.log_level, secrets_of(settings))
     if settings.token is None:
         log.error("BOT_TOKEN is not set")
         return ExitCode.CONFIG
@@ -737,7 +745,7 @@ def run(settings: Settings, service: AnswerService) -> int:
     except Stopped:
         pass
     except Exception as error:
-        found = fatal(error, settings)
+        found = fatal(error, settings.db_path)
         if found is None:
             log.exception("the bot stopped on an unexpected error")
             code, reason = ExitCode.BUG, f"unexpected error {type(error).__name__}"
@@ -759,12 +767,12 @@ def end(code: int) -> int:
     would keep the process alive forever, and systemd or Docker would never restart it.
     """
     deadline = time.monotonic() + LINGER
-    for thread in threading.enumerate():
-        if thread is not threading.main_thread() and not thread.daemon:
-            thread.join(max(0.0, deadline - time.monotonic()))
-    lingering = [t.name for t in threading.enumerate() if t.is_alive() and not t.daemon]
-    if len(lingering) > 1:  # the main thread is one of them
-        log.warning("threads %s outlived the bot; exiting anyway", lingering[1:])
+    others = [t for t in threading.enumerate() if t is not threading.main_thread()]
+    for thread in (t for t in others if not t.daemon):
+        thread.join(max(0.0, deadline - time.monotonic()))
+    stuck = [t.name for t in others if t.is_alive() and not t.daemon]
+    if stuck:
+        log.warning("threads %s outlived the bot; exiting anyway", stuck)
         logging.shutdown()
         sys.stdout.flush()
         sys.stderr.flush()

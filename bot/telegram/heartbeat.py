@@ -18,12 +18,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.config import Settings
+from bot.telegram.transport import without_token
 
 log = logging.getLogger(__name__)
 # Serving writes its sign at most this often (getUpdates returns many times a second under load).
 WRITE_EVERY = 1.0
 # A long poll lasts 10 s; three missed ones mean the bot does not serve.
 SERVING_LIMIT = 30.0
+MAX_REASON = 200
 
 
 def heartbeat_path(settings: Settings) -> Path:
@@ -60,7 +62,8 @@ class Heartbeat:
         """`what` failed and will be retried; logged when it starts failing, not every time."""
         if what in self.failing:
             return
-        reason = str(error) or type(error).__name__
+        # The health line shows it: short, and without the token a proxy's page may quote.
+        reason = without_token(str(error) or type(error).__name__)[:MAX_REASON]
         log.warning("%s failed (%s); retrying with backoff", what, reason)
         self.failing[what] = (self.clock(), reason)
         self.write()
@@ -92,7 +95,9 @@ class Heartbeat:
         # A full disk must not stop the bot from saying why it stops; health then sees the
         # old sign grow stale.
         with contextlib.suppress(OSError):
-            new.write_text(json.dumps(state), encoding="utf-8")
+            # Owner-only, like the database beside it.
+            with os.fdopen(os.open(new, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+                f.write(json.dumps(state))
             os.replace(new, self.path)  # health never reads half a file
 
 

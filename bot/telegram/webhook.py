@@ -25,6 +25,7 @@ from bot.storage.database import is_locked
 from bot.telegram.polling import (
     POLL_TIMEOUT,
     ChatQueues,
+    Stop,
     heartbeat_of,
     receive,
     running,
@@ -60,7 +61,11 @@ def webhook_server(
             fresh = await receive(app, [update], raw=lambda _: body)
         except Exception as error:
             if not is_locked(error):
-                raise
+                stop: Stop | None = app.bot_data.get("stop")
+                if stop is None:
+                    raise
+                stop.fail(error)  # like a failing chat queue: the process ends with it
+                return web.Response(status=500)
             heartbeat_of(app).trouble("saving updates", error)
             return web.Response(status=503)  # Telegram posts it again a little later
         heartbeat_of(app).fine("saving updates")
