@@ -8,6 +8,7 @@ and prints how long the bot took to exit or to answer again after the fault ende
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -24,10 +25,12 @@ from typing import Any
 import pytest
 
 from bot.config import ExitCode
+from bot.storage import Storage
+from bot.telegram.polling import chat_queues, receive
 from tests.bot_process import BotProcess, start_bot, text_of
 from tests.conftest import ROOT
 from tests.fake_bot_api import DROP, FakeBotAPI
-from tests.offline import TOKEN
+from tests.offline import TOKEN, OfflineRequest, UpdateFactory, to_update
 from tests.test_faults import _free_port, _post
 
 # A fatal fault must end the process within this; a passing one must heal within this.
@@ -405,6 +408,34 @@ def test_a_database_locked_past_the_busy_timeout_is_waited_for(
     finally:
         locker.close()
         _kill(bot)
+
+
+async def test_an_update_meeting_a_locked_database_waits_first_in_its_line(
+    app: Any,
+    store: Storage,
+    db_path: Path,
+    updates: UpdateFactory,
+    request_fake: OfflineRequest,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Offline, the other half of the lock: saved already, then the handling finds it locked."""
+    await store.db.rows("PRAGMA busy_timeout = 50")  # not 5 s per try
+    queues = chat_queues(app)
+    batch = [to_update(updates.message(text, user_id=21), app.bot) for text in ("/start", "/hilfe")]
+    fresh = await receive(app, batch)
+    locker = sqlite3.connect(db_path, isolation_level=None)
+    locker.execute("BEGIN IMMEDIATE")
+    with caplog.at_level("INFO"):
+        queues.put(fresh)
+        await asyncio.sleep(1.5)  # a try, a pause, another try
+        assert request_fake.sent() == []
+        locker.execute("ROLLBACK")
+        await asyncio.wait_for(queues.drained(), 10)
+    locker.close()
+    texts = [str(c.params["text"]) for c in request_fake.sent()]
+    assert len(texts) == 2 and "Willkommen" in texts[0] and "So nutzen Sie" in texts[1]
+    assert caplog.text.count("handling updates failed (database is locked)") == 1
+    assert caplog.text.count("handling updates works again") == 1
 
 
 # -- secrets: not in any log line, at DEBUG too -------------------------------------------------

@@ -48,6 +48,9 @@ class Storage:
     async def close(self) -> None:
         await self.db.close()
 
+    async def check_writable(self) -> None:
+        await self.db.check_writable()
+
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[None]:
         """All writes inside (in this task), in any repository, commit together or not at all.

@@ -297,7 +297,7 @@ class Database:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             # Autocommit: each statement is its own transaction (one thread hop per write);
             # multi-statement changes open one explicitly.
-            db = await aiosqlite.connect(path, isolation_level=None)
+            db = await _connect(path)
             db.row_factory = aiosqlite.Row
             await db.execute("PRAGMA journal_mode=WAL")
             await db.execute("PRAGMA busy_timeout=5000")
@@ -305,15 +305,17 @@ class Database:
             await db.execute("PRAGMA synchronous=NORMAL")
             database = cls(db)
             await database.migrate()
-            await database._check_writable()
         except BaseException as error:
             if db is not None:
                 await db.close()  # its thread is no daemon: it would keep the process alive
             raise _at_start(error, path) from None
         return database
 
-    async def _check_writable(self) -> None:
-        """Fail now if the file or its folder is read-only, not at the first message."""
+    async def check_writable(self) -> None:
+        """Raise now if the file or its folder is read-only, rather than at the first write.
+
+        Takes the write lock for a moment, so not for tools (backup) that run beside the bot.
+        """
         version = await self.schema_version()
         await self.rows("BEGIN IMMEDIATE")
         try:
@@ -342,6 +344,17 @@ class Database:
         target.parent.mkdir(parents=True, exist_ok=True)
         async with aiosqlite.connect(target) as copy:
             await self.connection.backup(copy)
+
+
+async def _connect(path: Path | str) -> aiosqlite.Connection:
+    """aiosqlite.connect, which on failure stops its thread without waiting for it: were the
+    event loop closed before the thread answers, the thread would print a traceback."""
+    connecting = aiosqlite.connect(path, isolation_level=None)
+    try:
+        return await connecting
+    except BaseException:
+        await asyncio.to_thread(connecting._thread.join, 5.0)
+        raise
 
 
 def _at_start(error: BaseException, path: Path | str) -> BaseException:

@@ -559,6 +559,7 @@ def build_application(
 
     async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         store = await Storage.open(settings.db_path)
+        await store.check_writable()  # a read-only database fails now, not at the first message
         coach = app.bot_data["coach"] = Coach.from_settings(service, store, settings, clock)
         app.bot_data["flood_guard"] = FloodGuard(clock=clock)
         app.bot_data["send_outgoing"] = partial(send_outgoing, app.bot, store)
@@ -667,7 +668,12 @@ def fatal(error: BaseException, db_path: Path | None = None) -> tuple[ExitCode, 
             f"the Bot API refused getUpdates with 409 Conflict ({error}): another instance "
             "polls with this BOT_TOKEN, or a webhook is set; run one instance only"
         )
-    reason = unusable(error, db_path or "the database")
+    where = db_path or "the database"
+    if is_locked(error):  # where it is not waited for: at start-up
+        return ExitCode.DATABASE, (
+            f"the database is locked by another process (BOT_DB_PATH {where}); a second bot?"
+        )
+    reason = unusable(error, where)
     if reason is None:
         return None
     if isinstance(reason, DiskFull):

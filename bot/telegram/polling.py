@@ -12,6 +12,11 @@ Fetching never waits for handling. Every chat has its own queue, handled in orde
 to CONCURRENT_CHATS chats are handled side by side, so a chat whose replies are slow (a
 flood wait, a failing connection) holds up nobody else, not even in later batches. SIGTERM
 finishes the updates being handled; the rest stays in the inbox for the next start.
+
+Passing failures (the network, 5xx, a proxy's page, a database locked by another process)
+are retried with backoff, at start-up too. A failure that must end the process (401, 409,
+an unusable database), wherever it arises, sets `Stop`; `running` then shuts everything
+down, the database last, and raises it for bot.telegram.app.run to exit with its code.
 """
 
 from __future__ import annotations
