@@ -20,13 +20,16 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 
 from bot.config import ExitCode
 from bot.storage import Storage
-from bot.telegram.polling import chat_queues, receive
+from bot.telegram.app import fatal, sweep_job
+from bot.telegram.polling import ChatQueues, Stop, chat_queues, receive
 from tests.bot_process import BotProcess, start_bot, text_of
 from tests.conftest import ROOT
 from tests.fake_bot_api import DROP, FakeBotAPI
@@ -438,6 +441,52 @@ async def test_an_update_meeting_a_locked_database_waits_first_in_its_line(
     assert len(texts) == 2 and "Willkommen" in texts[0] and "So nutzen Sie" in texts[1]
     assert caplog.text.count("handling updates failed (database is locked)") == 1
     assert caplog.text.count("handling updates works again") == 1
+
+
+def _corrupt_database_error(tmp_path: Path) -> sqlite3.DatabaseError:
+    """A real error from SQLite for a file that is no database."""
+    path = tmp_path / "garbage.sqlite3"
+    path.write_bytes(b"no database" * 500)
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        try:
+            connection.execute("SELECT * FROM sqlite_master")
+        except sqlite3.DatabaseError as error:
+            return error
+    raise AssertionError("SQLite read garbage as a database")
+
+
+async def test_a_fatal_failure_in_the_sweep_stops_the_bot(app: Any, tmp_path: Path) -> None:
+    """Offline: the sweep is a job; PTB would only log its error, every minute again."""
+    error = _corrupt_database_error(tmp_path)
+
+    class BrokenSweeper:
+        async def sweep(self) -> None:
+            raise error
+
+    stop = app.bot_data["stop"] = Stop()
+    app.bot_data["sweeper"] = BrokenSweeper()
+    await sweep_job(SimpleNamespace(application=app))  # type: ignore[arg-type]
+    assert stop.is_set() and stop.failure is error
+    assert fatal(error, tmp_path / "bot.sqlite3") == (ExitCode.DATABASE, ANY)
+
+
+async def test_a_fatal_failure_in_a_chat_queue_stops_the_bot(
+    app: Any, tmp_path: Path, updates: UpdateFactory
+) -> None:
+    error = _corrupt_database_error(tmp_path)
+
+    async def handle(update: Any) -> bool:
+        raise error
+
+    async def flush_sent(ids: list[int]) -> None:
+        pass
+
+    stop = Stop()
+    queues = ChatQueues(handle, flush_sent, on_failure=stop.fail)
+    queues.put([to_update(updates.message("/start", user_id=5), app.bot)])
+    with pytest.raises(sqlite3.DatabaseError):
+        await asyncio.wait_for(queues.drained(), 5)
+    assert stop.is_set() and stop.failure is error
 
 
 # -- secrets: not in any log line, at DEBUG too -------------------------------------------------
