@@ -199,8 +199,13 @@ def test_start_up_waits_for_the_bot_api(tmp_path: Path) -> None:
     bot.start()
     api = FakeBotAPI(TOKEN)
     try:
-        time.sleep(2.5)  # the API is down: the bot retries with backoff instead of dying
-        assert bot.process is not None and bot.process.poll() is None
+        # The API is down: the bot retries with backoff instead of dying. Waiting for its
+        # first try, not a fixed time: under load the start alone can take seconds.
+        deadline = time.monotonic() + 30
+        while "getMe failed" not in bot.output():
+            assert bot.process is not None and bot.process.poll() is None, bot.output()
+            assert time.monotonic() < deadline, "the bot never tried the Bot API"
+            time.sleep(0.1)
         api.start(port)
         api.wait_for(lambda c: c.method == "setMyCommands", timeout=30)
         assert bot.stop() == 0
