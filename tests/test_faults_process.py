@@ -352,6 +352,20 @@ def test_a_failing_start_up_call_is_retried(
         _kill(bot)
 
 
+def test_sigterm_while_start_up_retries_ends_at_once(faulty: FaultyBotAPI, tmp_path: Path) -> None:
+    body = b'{"ok": false, "error_code": 502, "description": "Bad Gateway"}'
+    faulty.answer("setMyCommands", 502, body, times=1000)
+    bot = BotProcess(faulty.base_url, tmp_path / "bot.sqlite3", tmp_path / "bot.log").start()
+    try:
+        faulty.wait_refused(1)
+        since = time.monotonic()
+        assert bot.stop(timeout=EXIT_WITHIN) == ExitCode.STOPPED
+        print(f"TIMING SIGTERM during start-up retries: exited {time.monotonic() - since:.1f} s")
+    finally:
+        _kill(bot)
+    assert "Traceback" not in bot.output()
+
+
 GET_UPDATES_FAULTS = {
     "network down": None,
     "502 from getUpdates": (502, b'{"ok": false, "error_code": 502, "description": "Bad Gateway"}'),
