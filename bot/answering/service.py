@@ -61,6 +61,10 @@ class Policy:
     # classifier names it with at least `switch_probability`.
     switch_probability: float = 0.85
     switch_margin: float = 10.0
+    # Candidates within `rerank_band` of the best are put in the order of their score plus
+    # `rerank_weight` times the classifier's probability (see `rerank`).
+    rerank_band: float = 20.0
+    rerank_weight: float = 20.0
 
 
 @dataclass(frozen=True)
@@ -161,10 +165,32 @@ def _offers(ranked: Sequence[Scored], policy: Policy) -> list[Scored]:
     return [s for s in ranked[: policy.max_offers] if s.score >= policy.offer]
 
 
+def rerank(ranked: Sequence[Scored], guess: Guess | None, policy: Policy) -> list[Scored]:
+    """The near-top candidates in the order both opinions give them; the scores stay put.
+
+    Near the top the matcher's scores differ by a word or two, which a real message's
+    wording decides by chance; the classifier, judging the whole message, breaks such ties.
+    Each rank keeps its score, so reordering never makes the engine surer that one of the
+    candidates is right: only which one it names first changes.
+    """
+    if guess is None or not ranked:
+        return list(ranked)
+    floor = ranked[0].score - policy.rerank_band
+
+    def both(scored: Scored) -> float:
+        if scored.score < floor:
+            return scored.score
+        return scored.score + policy.rerank_weight * guess.of(scored.entry.id)
+
+    order = sorted(ranked, key=lambda s: (-both(s), s.entry.id))
+    return [Scored(s.entry, rank.score) for s, rank in zip(order, ranked, strict=True)]
+
+
 def choose(
     ranking: Ranking, query: Query, guess: Guess | None, policy: Policy
 ) -> tuple[Outcome, list[Scored]]:
-    """The outcome of a ranking: the matcher's decision, then the classifier's view of it."""
+    """The outcome of a ranking: reordered, decided by the matcher, then the classifier's view."""
+    ranking = replace(ranking, entries=rerank(ranking.entries, guess, policy))
     outcome, shown = decide(ranking.entries, query, policy, ranking.out_of_scope)
     return second_opinion(
         outcome, shown, ranking.entries, query, ranking.out_of_scope, guess, policy
