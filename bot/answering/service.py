@@ -42,8 +42,8 @@ class Policy:
     there is none: clarify comes from two close, unrelated candidates at the top.
     """
 
-    answer: float = 42.0
-    clarify: float = 42.0
+    answer: float = 40.0
+    clarify: float = 40.0
     offer: float = 15.0
     margin: float = 2.0  # a runner-up closer than this makes the answer ambiguous
     twin_margin: float = 12.0  # twins this close are answered together if no platform is named
