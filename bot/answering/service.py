@@ -54,8 +54,8 @@ class Policy:
     # The second opinion (bot/answering/classifier.py): an unsure top entry at or above `agreed` is
     # answered when the classifier names it with at least `agreed_probability`; an answer is
     # withdrawn when the classifier puts "out of scope" at `out_of_scope_probability` or more.
-    agreed: float = 30.0
-    agreed_probability: float = 0.85
+    agreed: float = 25.0
+    agreed_probability: float = 0.9
     out_of_scope_probability: float = 0.3
     # ... and a runner-up within `switch_margin` of the top is answered instead when the
     # classifier names it with at least `switch_probability`.
