@@ -246,7 +246,7 @@ def _health(settings: Settings) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _command(_parser().parse_args(argv))
-    except UnusableDatabase as exc:  # `run` reports it itself (bot.telegram.app)
+    except UnusableDatabase as exc:  # found on opening it: no command can go on
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
