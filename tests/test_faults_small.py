@@ -126,6 +126,7 @@ def test_a_database_from_a_newer_version_is_refused(api: FakeBotAPI, tmp_path: P
     asyncio.run(_create(db))
     newer = len(MIGRATIONS) + 1
     with sqlite3.connect(db) as connection:
+        connection.execute("PRAGMA journal_mode = DELETE")  # as a newer version might keep it
         connection.execute(f"PRAGMA user_version = {newer}")
     bot = BotProcess(api.base_url, db, tmp_path / "bot.log")
     for args in (("review",), ("chat",), ("backup", str(tmp_path / "copy.sqlite3"))):
@@ -134,6 +135,8 @@ def test_a_database_from_a_newer_version_is_refused(api: FakeBotAPI, tmp_path: P
         assert result.stderr.startswith("error: ") and f"schema version {newer}" in result.stderr
         assert str(db) in result.stderr and "Traceback" not in result.stderr
     assert _schema_version(db) == newer and not (tmp_path / "copy.sqlite3").exists()
+    with sqlite3.connect(db) as connection:  # not even switched to WAL: left as it was
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("delete",)
 
 
 def test_a_folder_as_database_is_refused_with_a_clear_message(

@@ -258,18 +258,19 @@ class Database:
         db = await aiosqlite.connect(path, isolation_level=None)
         try:
             db.row_factory = aiosqlite.Row
-            await db.execute("PRAGMA journal_mode=WAL")
             await db.execute("PRAGMA busy_timeout=5000")
-            await db.execute("PRAGMA foreign_keys=ON")
-            await db.execute("PRAGMA synchronous=NORMAL")
             database = cls(db)
             version = await database.schema_version()
             if version > len(MIGRATIONS):
-                # Its tables may mean what this code does not know: writing could damage it.
+                # Its tables may mean what this code does not know: not even a pragma that
+                # writes (journal_mode) touches it.
                 raise UnusableDatabase(
                     f"{path} has schema version {version}, newer than this version of the bot "
                     f"knows ({len(MIGRATIONS)}); run the newer version or restore a backup"
                 )
+            await db.execute("PRAGMA journal_mode=WAL")
+            await db.execute("PRAGMA foreign_keys=ON")
+            await db.execute("PRAGMA synchronous=NORMAL")
             await database.migrate()
         except BaseException:
             await db.close()  # its thread would keep the process alive
