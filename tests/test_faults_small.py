@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from bot.coach import Coach, UserRef, reply_text
 from bot.storage import Storage
 from bot.storage.database import MIGRATIONS
 from bot.telegram.throttle import FloodGuard
@@ -283,6 +284,18 @@ def test_anonymous_admins_and_channel_senders_store_nothing(
         assert handled >= {update["update_id"] for update in pushed}
         for table in ("users", "question_log", "guided_steps", "follow_ups"):
             assert connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone() == (0,), table
+
+
+async def test_the_coach_keeps_personal_commands_from_a_shared_sender(
+    coach: Coach, store: Storage
+) -> None:
+    shared = UserRef(ANONYMOUS_ADMIN, shared=True)
+    for command, args in (("request", "xing Erika"), ("export", ""), ("start", "pending")):
+        reply = await coach.command(shared, command, args)
+        assert "eigenen Konto" in reply_text(reply) and not reply.documents
+    assert "300 Zeichen" in reply_text(await coach.question(shared, "wie lang darf die notiz sein"))
+    stored = await store.export_user(ANONYMOUS_ADMIN)
+    assert not any(stored.values()), stored
 
 
 def test_anonymous_admins_of_many_groups_are_not_one_flood(

@@ -16,8 +16,8 @@ V = TypeVar("V")
 class RecentUsers(Generic[V]):
     """What was read or written for the users seen most recently; the longest unseen go first.
 
-    Every user ever seen would otherwise stay in memory (about 1.3 KB each: 390 MB after
-    300,000 users); a forgotten one costs one read when they come back.
+    Every user ever seen would otherwise stay in memory (row and step about 1.5 KB: 518 MB
+    after 300,000 users, benchmarks/many_users.py); one forgotten costs a read on return.
     """
 
     def __init__(self, size: int) -> None:
@@ -59,10 +59,10 @@ class Users:
     # is what the cache saves work for; a few MB.
     REMEMBERED = 5_000
 
-    def __init__(self, db: Database, remembered: int = REMEMBERED) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
-        self._cache: RecentUsers[User] = RecentUsers(remembered)
-        self._steps: RecentUsers[GuidedStep | None] = RecentUsers(remembered)
+        self._cache: RecentUsers[User] = RecentUsers(self.REMEMBERED)
+        self._steps: RecentUsers[GuidedStep | None] = RecentUsers(self.REMEMBERED)
         db.on_rollback(self._cache.clear)
         db.on_rollback(self._steps.clear)
 
