@@ -18,6 +18,7 @@ from bot.answering.service import Answer, AnswerService
 from bot.config import ConfigError, Settings, load_settings
 from bot.knowledge import KnowledgeBase, KnowledgeError, load
 from bot.render import to_plain
+from bot.storage.database import UnusableDatabase
 
 SCRIPT = "netzwerk-coach"
 
@@ -205,10 +206,11 @@ def cmd_backup(settings: Settings, target: Path) -> int:
     if not settings.db_path.exists():
         print(f"error: no database at {settings.db_path}", file=sys.stderr)
         return 2
-    if target.exists():
+    try:
+        asyncio.run(_copy(settings.db_path, target))
+    except FileExistsError:  # a symbolic link too, even one pointing nowhere
         print(f"error: {target} exists; choose a new file", file=sys.stderr)
         return 2
-    asyncio.run(_copy(settings.db_path, target))
     print(f"backup written to {target}")
     return 0
 
@@ -242,7 +244,14 @@ def _health(settings: Settings) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    try:
+        return _command(_parser().parse_args(argv))
+    except UnusableDatabase as exc:  # found on opening it: no command can go on
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _command(args: argparse.Namespace) -> int:
     try:
         settings = load_settings()
         kb = load()

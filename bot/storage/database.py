@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextvars import ContextVar
 from datetime import datetime
@@ -151,6 +152,21 @@ def _in_unit() -> bool:
     return task is not None and task is asyncio.current_task()
 
 
+class UnusableDatabase(Exception):
+    """The database cannot be used as it is; the message names the file and why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
+def create_private(path: Path) -> None:
+    """Create `path` as an empty file only its owner may use (0600; a umask only takes away).
+
+    Refuses any existing path, a dangling symbolic link included (O_EXCL never follows one).
+    """
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def epoch(moment: datetime) -> int:
     return int(moment.timestamp())
 
@@ -230,27 +246,42 @@ class Database:
 
     @classmethod
     async def open(cls, path: Path | str) -> Database:
-        """Open (creating folder and file), tune and migrate the database."""
+        """Open (creating folder and file), tune and migrate the database.
+
+        A new file is readable by its owner only; SQLite gives its -wal and -shm files the
+        database file's mode, and an existing file keeps the mode it has.
+        """
         if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _prepare_file(Path(path))
         # Autocommit: each statement is its own transaction (one thread hop per write);
         # multi-statement changes open one explicitly.
         db = await aiosqlite.connect(path, isolation_level=None)
-        db.row_factory = aiosqlite.Row
-        await db.execute("PRAGMA journal_mode=WAL")
-        await db.execute("PRAGMA busy_timeout=5000")
-        await db.execute("PRAGMA foreign_keys=ON")
-        await db.execute("PRAGMA synchronous=NORMAL")
-        database = cls(db)
-        await database.migrate()
+        try:
+            db.row_factory = aiosqlite.Row
+            await db.execute("PRAGMA busy_timeout=5000")
+            database = cls(db)
+            version = await database.schema_version()
+            if version > len(MIGRATIONS):
+                # Its tables may mean what this code does not know: not even a pragma that
+                # writes (journal_mode) touches it.
+                raise UnusableDatabase(
+                    f"{path} has schema version {version}, newer than this version of the bot "
+                    f"knows ({len(MIGRATIONS)}); run the newer version or restore a backup"
+                )
+            await db.execute("PRAGMA journal_mode=WAL")
+            await db.execute("PRAGMA foreign_keys=ON")
+            await db.execute("PRAGMA synchronous=NORMAL")
+            await database.migrate()
+        except BaseException:
+            await db.close()  # its thread would keep the process alive
+            raise
         return database
 
     async def close(self) -> None:
         await self.connection.close()
 
     async def migrate(self) -> None:
-        row = await self.row("PRAGMA user_version")
-        version = row[0] if row else 0
+        version = await self.schema_version()
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             # executescript commits first; the version bump is part of the same script.
             await self.connection.executescript(
@@ -262,7 +293,26 @@ class Database:
         return int(row[0]) if row else 0
 
     async def backup(self, target: Path) -> None:
-        """A consistent copy of the live database (SQLite's online backup API)."""
+        """A consistent copy of the live database (SQLite's online backup API) in a new file.
+
+        The copy is created exclusively and owner-only: an existing path, a symbolic link
+        included, raises FileExistsError and is left as it was.
+        """
         target.parent.mkdir(parents=True, exist_ok=True)
-        async with aiosqlite.connect(target) as copy:
-            await self.connection.backup(copy)
+        create_private(target)
+        try:
+            async with aiosqlite.connect(target) as copy:
+                await self.connection.backup(copy)
+        except BaseException:
+            await asyncio.to_thread(target.unlink)  # ours, and half written
+            raise
+
+
+def _prepare_file(path: Path) -> None:
+    """The database's folder, and the file itself owner-only if it is new; a folder where the
+    file should be is refused (SQLite would only say "unable to open database file")."""
+    if path.is_dir():
+        raise UnusableDatabase(f"{path} is a folder; the database must be a file")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        create_private(path)

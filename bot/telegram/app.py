@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import timedelta
@@ -56,6 +57,7 @@ from bot.coach import (
     Coach,
     UserRef,
     canonical_command,
+    linked_command,
     split_command,
 )
 from bot.config import Settings
@@ -107,10 +109,24 @@ class CoachContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
         return coach
 
 
+# Telegram's stand-ins for senders without an account of their own, the same in every group
+# and channel: an anonymous group admin (GroupAnonymousBot), a message sent on behalf of a
+# channel (Channel_Bot), a channel post forwarded into its discussion group (Telegram).
+# Button presses always come from the person's own account.
+SHARED_SENDERS = frozenset({1087968824, 136817688, 777000})
+
+
 def _user(update: Update) -> UserRef:
+    """The sender; one Telegram stands in for (see SHARED_SENDERS) is marked shared.
+
+    The one place that decides it: the Coach stores nothing under a shared id and points
+    personal commands to the person's own account (bot.coach.UserRef).
+    """
     user = update.effective_user
     assert user is not None  # every handler below is for updates that have a sender
-    return UserRef(user.id, user.language_code)
+    message = update.message or update.edited_message
+    shared = user.id in SHARED_SENDERS or (message is not None and message.sender_chat is not None)
+    return UserRef(user.id, user.language_code, shared)
 
 
 class SharedKeyboard(InlineKeyboardMarkup):
@@ -292,10 +308,11 @@ async def on_command(update: Update, context: CoachContext) -> None:
     command, args = split_command(message.text)
     canonical = canonical_command(command) or "help"
     coach = context.coach
-    if message.chat.type != ChatType.PRIVATE and canonical in PERSONAL_COMMANDS:
+    runs = linked_command(canonical, args)  # "/start export" in a group is /export too
+    if message.chat.type != ChatType.PRIVATE and runs in PERSONAL_COMMANDS:
         # A member's requests, data or settings never go into a group, nor act from one
         # (anonymous admins and channels included): a link to the private chat instead.
-        link = f"https://t.me/{context.bot.username}?start={canonical}"
+        link = f"https://t.me/{context.bot.username}?start={runs}"
         await _respond(update, context, await coach.private_only(_user(update), link))
         return
     await _respond(update, context, await coach.command(_user(update), canonical, args))
@@ -452,7 +469,13 @@ async def sweep_job(context: CoachContext) -> None:
         log.info("nudge sweep: %s", result)
     heartbeat: Path | None = context.application.bot_data.get("heartbeat")
     if heartbeat is not None:
-        await asyncio.to_thread(heartbeat.write_text, sweeper.clock().isoformat())
+        await asyncio.to_thread(write_heartbeat, heartbeat, sweeper.clock().isoformat())
+
+
+def write_heartbeat(path: Path, stamp: str) -> None:
+    """The sweep's sign of life; a new file is owner-only, like the database beside it."""
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
+        file.write(stamp)
 
 
 async def retention_job(context: CoachContext) -> None:
@@ -469,11 +492,16 @@ async def on_any_update(update: Update, context: CoachContext) -> None:
     guard: FloodGuard | None = context.application.bot_data.get("flood_guard")
     if user is None or guard is None:
         return
-    verdict = guard.check(user.id)
+    sender = _user(update)
+    # A shared id is counted per chat: anonymous admins of different groups are not one user.
+    chat = update.effective_chat
+    who = chat.id if sender.shared and chat is not None else sender.id
+    sent = update.message or update.edited_message  # when the user sent it, by Telegram's clock
+    verdict = guard.check(who, (sent.edit_date or sent.date) if sent is not None else None)
     if verdict == "ok":
         return
     if verdict == "notice" and update.effective_chat is not None:
-        lang = await context.coach.language(_user(update), touch=False)
+        lang = await context.coach.language(sender, touch=False)
         async with _outbox(context) as box:
             box.send(
                 update.effective_chat.id, text_reply(context.coach.kb.ui.get(lang, "slow_down"))
