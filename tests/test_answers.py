@@ -6,7 +6,14 @@ import pytest
 
 from bot.answering.classifier import Guess
 from bot.answering.matcher import Query, Scored
-from bot.answering.service import MAX_QUESTION_CHARS, AnswerService, Policy, decide, rerank
+from bot.answering.service import (
+    MAX_QUESTION_CHARS,
+    AnswerService,
+    Policy,
+    decide,
+    rerank,
+    second_opinion,
+)
 from bot.coach import Coach, UserRef, reply_text
 from bot.knowledge import KnowledgeBase
 from bot.render import to_plain
@@ -238,6 +245,24 @@ def test_rerank_lets_the_classifier_break_near_ties_without_raising_scores(
         ("value", ranked[2].score),
     ]
     assert rerank(ranked, None, policy) == ranked
+
+
+def test_a_certain_classifier_overrules_a_slightly_closer_out_of_scope_topic(
+    kb: KnowledgeBase,
+) -> None:
+    entry = kb.entry("li-withdraw")
+    assert entry is not None
+    policy = Policy()
+    top = Scored(entry, policy.answer + 20)
+    query = Query("x", {"x": 1.0}, frozenset(), "de")
+    outside = top.score + 1
+    ranked = [top]
+    assert decide(ranked, query, policy, outside)[0] == "decline"
+    certain = Guess(entry.id, policy.certain_probability, 0.0)
+    doubtful = Guess(entry.id, policy.certain_probability, policy.certain_out_of_scope + 0.01)
+    decided = decide(ranked, query, policy, outside)
+    assert second_opinion(*decided, ranked, query, outside, certain, policy) == ("answer", [top])
+    assert second_opinion(*decided, ranked, query, outside, doubtful, policy)[0] == "decline"
 
 
 @pytest.mark.parametrize(

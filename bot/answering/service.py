@@ -61,6 +61,11 @@ class Policy:
     # classifier names it with at least `switch_probability`.
     switch_probability: float = 0.85
     switch_margin: float = 10.0
+    # A top entry that would be answered but for a closer out-of-scope topic is answered
+    # anyway when the classifier names it with `certain_probability` and holds "out of
+    # scope" at `certain_out_of_scope` at most.
+    certain_probability: float = 0.95
+    certain_out_of_scope: float = 0.02
     # Candidates within `rerank_band` of the best are put in the order of their score plus
     # `rerank_weight` times the classifier's probability (see `rerank`).
     rerank_band: float = 20.0
@@ -135,7 +140,8 @@ def second_opinion(
     policy: Policy,
 ) -> tuple[Outcome, list[Scored]]:
     """The outcome after the classifier's view: confirm an unsure match, prefer the close
-    runner-up it is sure of, or veto an answer it holds out of scope."""
+    runner-up it is sure of, overrule an out-of-scope topic when it is certain of the top
+    entry, or veto an answer it holds out of scope."""
     if guess is None or not ranked or set(query.terms) <= set(PLATFORMS):
         return outcome, shown
     top = ranked[0]
@@ -153,8 +159,18 @@ def second_opinion(
         if pick is not None and (sure_of_close_one or near_tie) and pick not in shown:
             return "answer", [pick]
         return outcome, shown
-    if pick is None or pick.score < policy.agreed or outside > top.score:
+    if pick is None or pick.score < policy.agreed:
         return outcome, shown
+    if outside > top.score:
+        # An out-of-scope topic that fits a little better loses to a classifier all but
+        # certain of a top entry strong enough to answer on its own.
+        certain = (
+            pick is top
+            and top.score >= policy.answer
+            and guess.probability >= policy.certain_probability
+            and guess.out_of_scope <= policy.certain_out_of_scope
+        )
+        return ("answer", [top]) if certain else (outcome, shown)
     if (pick is top and guess.probability >= policy.agreed_probability) or sure_of_close_one:
         return "answer", [pick]
     return outcome, shown
