@@ -13,7 +13,7 @@ from bot.reply import Action, ActionKind, Block, Button, Document, Reply
 from bot.storage import Storage
 from bot.telegram import outbox
 from bot.telegram.polling import ChatQueues, chat_queues, from_inbox, poll, receive, unsent
-from bot.telegram.quarantine import Unreadable
+from bot.telegram.quarantine import Unreadable, is_database_failure
 from tests.offline import OfflineRequest, UpdateFactory, to_update
 
 App = Application[Any, Any, Any, Any, Any, Any]
@@ -301,3 +301,21 @@ async def test_sigterm_does_not_wait_out_a_backoff(
         await asyncio.wait_for(poll(app, queues, stop), timeout=0.9)
     assert "getUpdates failed" in caplog.text
     await queues.close()
+
+
+@pytest.mark.parametrize(
+    ("error", "database"),
+    [
+        (sqlite3.OperationalError("database or disk is full"), True),
+        (sqlite3.OperationalError("database is locked"), True),
+        (sqlite3.DatabaseError("database disk image is malformed"), True),
+        (sqlite3.IntegrityError("CHECK constraint failed"), False),
+        (sqlite3.ProgrammingError("Error binding parameter 1"), False),
+        (OverflowError("Python int too large to convert to SQLite INTEGER"), False),
+        (RuntimeError("a bug"), False),
+    ],
+)
+def test_the_database_failing_is_told_from_one_update_failing(
+    error: Exception, database: bool
+) -> None:
+    assert is_database_failure(error) is database
