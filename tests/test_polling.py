@@ -7,11 +7,14 @@ import sqlite3
 from typing import Any
 
 import pytest
+from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.reply import Action, ActionKind, Block, Button, Document, Reply
 from bot.storage import Storage
 from bot.telegram import outbox
+from bot.telegram.app import until_delivered
 from bot.telegram.polling import ChatQueues, chat_queues, from_inbox, poll, receive, unsent
 from bot.telegram.quarantine import Unreadable, is_database_failure
 from tests.offline import OfflineRequest, UpdateFactory, to_update
@@ -319,3 +322,37 @@ def test_the_database_failing_is_told_from_one_update_failing(
     error: Exception, database: bool
 ) -> None:
     assert is_database_failure(error) is database
+
+
+async def test_a_send_is_tried_until_delivered_as_long_as_telegram_asks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr(asyncio, "sleep", sleep)
+    with pytest.warns(PTBDeprecationWarning):  # PTB 22 reads its own int in the constructor
+        flood = RetryAfter(7)
+    failures: list[Exception] = [
+        NetworkError("Bad Gateway"),
+        TimedOut(),
+        flood,
+        NetworkError("Bad Gateway"),
+        *[NetworkError("Bad Gateway")] * 8,
+    ]
+
+    async def call() -> str:
+        if failures:
+            raise failures.pop(0)
+        return "sent"
+
+    assert await until_delivered(call) == "sent"
+    assert waits == [0.5, 1.0, 7.0, 2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 60.0, 60.0, 60.0]
+
+    async def refused() -> str:
+        raise BadRequest("Bad Request: chat not found")
+
+    with pytest.raises(BadRequest):
+        await until_delivered(refused)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import ssl
+import warnings
 from functools import cache
 from typing import Any
 
@@ -13,6 +14,7 @@ import certifi
 from telegram import Bot, Update
 from telegram.error import NetworkError, RetryAfter, TimedOut
 from telegram.request import BaseRequest, RequestData
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.telegram.quarantine import Unreadable, read_update
 
@@ -41,7 +43,10 @@ def _certificates() -> ssl.SSLContext:
 
 def retry_seconds(error: RetryAfter) -> float:
     """How long Telegram asked to wait (PTB gives seconds or a timedelta)."""
-    wait = error.retry_after
+    # PTB 22 warns on every read until it is switched to timedeltas; both forms work here.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        wait = error.retry_after
     return float(wait) if isinstance(wait, int | float) else wait.total_seconds()
 
 
