@@ -656,6 +656,15 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+def _without_batch_dump(record: logging.LogRecord) -> bool:
+    """Drop PTB's record of a getUpdates batch it cannot parse.
+
+    It logs the batch whole as CRITICAL, every user's messages with it; polling reads such a
+    batch again update by update and logs what it sets aside (bot.telegram.quarantine).
+    """
+    return not str(record.msg).startswith("Error while parsing updates")
+
+
 def configure_logging(level: str) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
@@ -664,11 +673,7 @@ def configure_logging(level: str) -> None:
     # contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
-    # A getUpdates batch PTB cannot parse it logs whole as CRITICAL, every user's messages
-    # with it; polling reads such a batch again update by update and logs what it sets aside.
-    logging.getLogger("telegram.ext.ExtBot").addFilter(
-        lambda record: not str(record.msg).startswith("Error while parsing updates")
-    )
+    logging.getLogger("telegram.ext.ExtBot").addFilter(_without_batch_dump)
     # The scheduler announces every job run at INFO; that is noise every minute.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
