@@ -229,6 +229,7 @@ def _health(settings: Settings) -> int:
     """Healthy if the reminder sweep wrote its heartbeat within three sweep intervals."""
     from bot.telegram.app import heartbeat_path
 
+    _print_set_aside(settings)
     path = heartbeat_path(settings)
     try:
         age = time.time() - path.stat().st_mtime
@@ -241,6 +242,18 @@ def _health(settings: Settings) -> int:
         return 1
     print(f"healthy: last heartbeat {age:.0f} s ago")
     return 0
+
+
+def _print_set_aside(settings: Settings) -> None:
+    """How many updates the bot set aside in the last day (an operator should look at them)."""
+    from datetime import UTC, datetime, timedelta
+
+    from bot.storage.inbox import set_aside_since
+
+    since = datetime.now(UTC) - timedelta(days=1)
+    count = set_aside_since(settings.db_path, since)
+    if count is not None:
+        print(f"updates set aside in the last day: {count}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

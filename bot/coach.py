@@ -164,6 +164,11 @@ class Coach:
             record = await self.store.users.get(user.id)
         return self.language_of(record, user.language_code)
 
+    async def failure(self, user: UserRef | None) -> Reply:
+        """The friendly reply when a user's update could not be handled."""
+        lang = await self.language(user, touch=False) if user else self.default_language
+        return Reply((Block(self._ui(lang, "error")),))
+
     def language_of(self, record: User | None, language_code: str | None = None) -> Lang:
         """The language for a user already read from the storage."""
         return language_for(record, language_code, self.default_language)
@@ -547,9 +552,11 @@ class Coach:
         await self.store.delete_user(user.id)
 
     async def purge_old_questions(self) -> int:
-        """Apply the retention period to the question log and closed requests; run daily."""
+        """Apply the retention period to the question log, closed requests and the updates
+        set aside; run daily."""
         before = self.clock() - timedelta(days=self.log_retention_days)
         await self.store.follow_ups.purge_closed(before)
+        await self.store.inbox.prune_dead_letters(before)
         return await self.store.questions.purge(before)
 
     async def settings(self, user: UserRef, *, edit: bool = False) -> Reply:
@@ -614,6 +621,7 @@ class Coach:
             ),
             decline_rate="–" if rate is None else f"{100 * rate:.0f} %",
             unanswered=unanswered or self._ui(lang, "stats_none"),
+            set_aside=await self.store.inbox.set_aside_since(now - timedelta(days=7)),
         )
         return Reply((Block(text),))
 

@@ -138,6 +138,22 @@ MIGRATIONS: Sequence[str] = (
     ALTER TABLE follow_ups ADD COLUMN profile_url TEXT;
     CREATE INDEX follow_ups_person ON follow_ups(user_id, platform, direction);
     """,
+    """
+    -- Poison updates (issue 16): the failed tries of each saved update, and the updates set
+    -- aside (unreadable, or failed too often) with their error, so that none blocks the
+    -- rest. Kept for the log retention period; a user's go with their data.
+    ALTER TABLE inbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE dead_letters (
+        update_id INTEGER PRIMARY KEY,
+        user_id INTEGER,
+        chat_id INTEGER,
+        payload TEXT NOT NULL,
+        error TEXT NOT NULL,
+        at INTEGER NOT NULL
+    );
+    CREATE INDEX dead_letters_at ON dead_letters(at);
+    CREATE INDEX dead_letters_user ON dead_letters(user_id);
+    """,
 )
 
 
