@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/telegram_throughput.py
 	$(BIN)/python benchmarks/nudge_sweep.py
 	$(BIN)/python benchmarks/import_progress.py
+	$(BIN)/python benchmarks/many_users.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

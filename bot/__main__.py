@@ -18,6 +18,7 @@ from bot.answering.service import Answer, AnswerService
 from bot.config import ConfigError, Settings, load_settings
 from bot.knowledge import KnowledgeBase, KnowledgeError, load
 from bot.render import to_plain
+from bot.storage.database import UnusableDatabase
 
 SCRIPT = "netzwerk-coach"
 
@@ -205,10 +206,11 @@ def cmd_backup(settings: Settings, target: Path) -> int:
     if not settings.db_path.exists():
         print(f"error: no database at {settings.db_path}", file=sys.stderr)
         return 2
-    if target.exists():
+    try:
+        asyncio.run(_copy(settings.db_path, target))
+    except FileExistsError:  # a symbolic link too, even one pointing nowhere
         print(f"error: {target} exists; choose a new file", file=sys.stderr)
         return 2
-    asyncio.run(_copy(settings.db_path, target))
     print(f"backup written to {target}")
     return 0
 
@@ -230,15 +232,32 @@ def _health(settings: Settings) -> int:
 
     sweep_limit = max(3 * settings.sweep_seconds, 30.0)
     found = problems(heartbeat_path(settings), sweep_limit=sweep_limit, now=time.time())
-    if found:
-        print("unhealthy: " + "; ".join(found))
-        return 1
-    print("healthy: serving, reminder sweep running")
-    return 0
+    print("unhealthy: " + "; ".join(found) if found else "healthy: serving, reminder sweep running")
+    _print_set_aside(settings)  # after the verdict, which stays the first line
+    return 1 if found else 0
+
+
+def _print_set_aside(settings: Settings) -> None:
+    """How many updates the bot set aside in the last day (an operator should look at them)."""
+    from datetime import UTC, datetime, timedelta
+
+    from bot.storage.inbox import set_aside_since
+
+    since = datetime.now(UTC) - timedelta(days=1)
+    count = set_aside_since(settings.db_path, since)
+    if count is not None:
+        print(f"updates set aside in the last day: {count}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    try:
+        return _command(_parser().parse_args(argv))
+    except UnusableDatabase as exc:  # found on opening it: no command can go on
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _command(args: argparse.Namespace) -> int:
     try:
         settings = load_settings()
         kb = load()

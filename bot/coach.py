@@ -46,10 +46,16 @@ INLINE_RESULTS = 5
 
 @dataclass(frozen=True)
 class UserRef:
-    """Who is talking: an id and the client's language code, if any."""
+    """Who is talking: an id and the client's language code, if any.
+
+    `shared` marks an id that is no one's own: Telegram's stand-in for an anonymous group
+    admin or a channel, the same in every group and channel. Such a sender is answered, but
+    nothing is stored under it, and personal commands point to the person's own account.
+    """
 
     id: int
     language_code: str | None = None
+    shared: bool = False
 
 
 # Command names (English) and their German aliases; both front doors route through this.
@@ -93,6 +99,12 @@ def split_command(text: str) -> tuple[str, str]:
     if not parts:
         return "", ""
     return parts[0], text.strip()[len(parts[0]) :].strip()
+
+
+def linked_command(name: str, args: str) -> str:
+    """The command that runs: a deep link's ("/start export" is /export), else `name`."""
+    target = args.strip()
+    return target if name == "start" and target in COMMANDS and target != "start" else name
 
 
 def canonical_command(name: str) -> str | None:
@@ -142,14 +154,20 @@ class Coach:
         """The user's setting, else their client's language (en* English), else the default.
 
         With `touch` (a message from the user) they are also recorded as seen and active;
-        the nudge sweep reads without touching, so a nudge never reactivates anyone.
+        the nudge sweep reads without touching, so a nudge never reactivates anyone. A
+        shared sender is never recorded.
         """
         record: User | None
-        if touch:
+        if touch and not user.shared:
             record = await self.store.users.touch(user.id, user.language_code, self.clock())
         else:
             record = await self.store.users.get(user.id)
         return self.language_of(record, user.language_code)
+
+    async def failure(self, user: UserRef | None) -> Reply:
+        """The friendly reply when a user's update could not be handled."""
+        lang = await self.language(user, touch=False) if user else self.default_language
+        return Reply((Block(self._ui(lang, "error")),))
 
     def language_of(self, record: User | None, language_code: str | None = None) -> Lang:
         """The language for a user already read from the storage."""
@@ -179,6 +197,8 @@ class Coach:
 
         Any command ends a guided step, so the text after it is never taken as a name.
         """
+        if user.shared and linked_command(name, args) in PERSONAL_COMMANDS:
+            return await self.private_only(user)
         if name == "cancel":
             return await self.tracker.cancel(user.id, await self.language(user))
         await self.store.users.clear_step(user.id)
@@ -189,8 +209,8 @@ class Coach:
         if name == "import":
             lang = await self.language(user)
             return Reply((Block(self._ui(lang, "import_how")),))
-        if name == "start" and args.strip() in COMMANDS and args.strip() != "start":
-            return await self.command(user, args.strip())  # a deep link from a group
+        if linked_command(name, args) != name:  # a deep link from a group
+            return await self.command(user, linked_command(name, args))
         if name == "start":
             return await self.start(user)
         if name == "help":
@@ -294,11 +314,19 @@ class Coach:
             open_label=self._ui(lang, "inline_open"),
         )
 
-    async def private_only(self, user: UserRef, link: str) -> Reply:
-        """A personal command in a group: a pointer to the private chat, nothing personal."""
+    async def private_only(self, user: UserRef, link: str | None = None) -> Reply:
+        """A personal command in a group: a pointer to the private chat (`link`, if known),
+        nothing personal.
+
+        A shared sender (an anonymous admin, a channel) is asked to write from their own
+        account: nothing under the shared id is anyone's own.
+        """
         lang = await self.language(user, touch=False)
+        text = self._ui(lang, "own_account_only" if user.shared else "private_only")
+        if link is None:
+            return Reply((Block(text),))
         button = Button(self._ui(lang, "button_private_chat"), Action(ActionKind.HELP), url=link)
-        return Reply((Block(self._ui(lang, "private_only")),), ((button,),))
+        return Reply((Block(text),), ((button,),))
 
     async def file_refused(self, user: UserRef, reason: str) -> Reply:
         """A file not read at all: too large to download, or the download failed."""
@@ -336,8 +364,12 @@ class Coach:
         """Answer free text in the question's language, falling back to the user's.
 
         A language chosen in /settings wins for short messages ("ok", "Sales Navigator?"),
-        whose detected language is a guess.
+        whose detected language is a guess. A shared sender's question is answered and
+        neither logged nor taken as a guided step's reply.
         """
+        if user.shared:
+            lang = self.language_of(None, user.language_code)
+            return self._ask(None, lang, text).reply
         record = await self.store.users.touch(user.id, user.language_code, self.clock())
         lang = self.language_of(record, user.language_code)
         step = await self.tracker.step(user.id, self.clock())
@@ -347,8 +379,8 @@ class Coach:
         await self._log_question(user, text, answer)
         return answer.reply
 
-    def _ask(self, record: User, lang: Lang, text: str) -> Answer:
-        chosen = record.language
+    def _ask(self, record: User | None, lang: Lang, text: str) -> Answer:
+        chosen = record.language if record is not None else None
         short = len(fold(text).split()) <= SHORT_MESSAGE_WORDS
         return self.answers.ask(text, lang=chosen if short else None, fallback=lang)
 
@@ -520,9 +552,11 @@ class Coach:
         await self.store.delete_user(user.id)
 
     async def purge_old_questions(self) -> int:
-        """Apply the retention period to the question log and closed requests; run daily."""
+        """Apply the retention period to the question log, closed requests and the updates
+        set aside; run daily."""
         before = self.clock() - timedelta(days=self.log_retention_days)
         await self.store.follow_ups.purge_closed(before)
+        await self.store.inbox.prune_dead_letters(before)
         return await self.store.questions.purge(before)
 
     async def settings(self, user: UserRef, *, edit: bool = False) -> Reply:
@@ -587,6 +621,7 @@ class Coach:
             ),
             decline_rate="–" if rate is None else f"{100 * rate:.0f} %",
             unanswered=unanswered or self._ui(lang, "stats_none"),
+            set_aside=await self.store.inbox.set_aside_since(now - timedelta(days=7)),
         )
         return Reply((Block(text),))
 

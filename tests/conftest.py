@@ -98,5 +98,5 @@ async def app(
 
 
 @pytest.fixture
-def updates() -> UpdateFactory:
-    return UpdateFactory()
+def updates(clock: FakeClock) -> UpdateFactory:
+    return UpdateFactory(clock)

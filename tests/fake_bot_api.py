@@ -313,6 +313,14 @@ class FakeBotAPI:
             return message
         return None
 
+    def push_together(self, *updates: dict[str, Any]) -> None:
+        """Updates (of any layout) that arrive in one getUpdates batch."""
+        with self._lock:
+            self.updates.extend(updates)
+            self._lock.notify_all()
+        if self._loop is not None and self._wakeup is not None:
+            self._loop.call_soon_threadsafe(self._wakeup.set)
+
 
 def _decode(content_type: str, body: bytes) -> tuple[dict[str, Any], dict[str, bytes]]:
     params: dict[str, Any] = {}

@@ -15,6 +15,7 @@ from telegram._utils.defaultvalue import DEFAULT_NONE
 from telegram._utils.types import ODVInput
 from telegram.request import BaseRequest, RequestData
 
+from bot.domain import Clock, utc_now
 from tests.telegram_rules import check_outgoing
 
 BOT_USER = {
@@ -131,9 +132,10 @@ def _error(status: int, description: str) -> bytes:
 
 
 class UpdateFactory:
-    """Builds realistic updates for one private chat or a group."""
+    """Builds realistic updates for one private chat or a group, dated by `clock`."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock = utc_now) -> None:
+        self.clock = clock
         self._update_id = 0
         self._message_id = 0
 
@@ -155,7 +157,7 @@ class UpdateFactory:
         chat_id = user_id if chat_type == "private" else -100500
         message: dict[str, Any] = {
             "message_id": message_id,
-            "date": 1_700_000_000,
+            "date": int(self.clock().timestamp()),
             "chat": {"id": chat_id, "type": chat_type},
             "from": {
                 "id": user_id,
@@ -219,7 +221,7 @@ class UpdateFactory:
                 },
                 "message": {
                     "message_id": message_id,
-                    "date": 1_700_000_000,
+                    "date": int(self.clock().timestamp()),
                     "chat": {
                         "id": user_id if chat_type == "private" else -100500,
                         "type": chat_type,

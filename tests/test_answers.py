@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import pytest
 
+from bot.answering.classifier import Guess
 from bot.answering.matcher import Query, Scored
-from bot.answering.service import MAX_QUESTION_CHARS, AnswerService, Policy, decide
+from bot.answering.service import (
+    MAX_QUESTION_CHARS,
+    AnswerService,
+    Policy,
+    decide,
+    rerank,
+    second_opinion,
+)
 from bot.coach import Coach, UserRef, reply_text
 from bot.knowledge import KnowledgeBase
 from bot.render import to_plain
@@ -218,6 +226,43 @@ def test_decide_declines_below_the_threshold(kb: KnowledgeBase) -> None:
     assert decide([low], query, policy) == ("decline", [low]), "offered, not answered"
     far = Scored(entry, policy.offer - 0.1)
     assert decide([far], query, policy) == ("decline", [])
+
+
+def test_rerank_lets_the_classifier_break_near_ties_without_raising_scores(
+    kb: KnowledgeBase,
+) -> None:
+    first, second, far = (kb.entry(i) for i in ("about", "li-search", "value"))
+    assert first is not None and second is not None and far is not None
+    policy = Policy()
+    ranked = [Scored(first, 60.0), Scored(second, 55.0), Scored(far, 60.0 - policy.rerank_band - 1)]
+    sure_of_far = {"li-search": 0.4, "value": 0.6}
+    guess = Guess("value", 0.6, 0.0, sure_of_far)
+    reordered = rerank(ranked, guess, policy)
+    # the close runner-up moves up and takes the top's score; the far one stays behind
+    assert [(s.entry.id, s.score) for s in reordered] == [
+        ("li-search", 60.0),
+        ("about", 55.0),
+        ("value", ranked[2].score),
+    ]
+    assert rerank(ranked, None, policy) == ranked
+
+
+def test_a_certain_classifier_overrules_a_slightly_closer_out_of_scope_topic(
+    kb: KnowledgeBase,
+) -> None:
+    entry = kb.entry("li-withdraw")
+    assert entry is not None
+    policy = Policy()
+    top = Scored(entry, policy.answer + 20)
+    query = Query("x", {"x": 1.0}, frozenset(), "de")
+    outside = top.score + 1
+    ranked = [top]
+    assert decide(ranked, query, policy, outside)[0] == "decline"
+    certain = Guess(entry.id, policy.certain_probability, 0.0)
+    doubtful = Guess(entry.id, policy.certain_probability, policy.certain_out_of_scope + 0.01)
+    decided = decide(ranked, query, policy, outside)
+    assert second_opinion(*decided, ranked, query, outside, certain, policy) == ("answer", [top])
+    assert second_opinion(*decided, ranked, query, outside, doubtful, policy)[0] == "decline"
 
 
 @pytest.mark.parametrize(

@@ -170,7 +170,7 @@ def _health(bot: BotProcess) -> tuple[int, str]:
         timeout=30,
         check=False,
     )
-    return result.returncode, result.stdout.strip()
+    return result.returncode, result.stdout.splitlines()[0]  # the verdict
 
 
 def _serving(api: FakeBotAPI, tmp_path: Path, **env: str) -> BotProcess:

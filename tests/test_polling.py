@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from typing import Any
 
 import pytest
+from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.reply import Action, ActionKind, Block, Button, Document, Reply
 from bot.storage import Storage
 from bot.telegram import outbox
-from bot.telegram.polling import ChatQueues, chat_queues, from_inbox, poll, receive, resend_unsent
+from bot.telegram.app import until_delivered
+from bot.telegram.polling import ChatQueues, chat_queues, from_inbox, poll, receive, unsent
+from bot.telegram.quarantine import Unreadable, is_database_failure
 from tests.offline import OfflineRequest, UpdateFactory, to_update
 
 App = Application[Any, Any, Any, Any, Any, Any]
@@ -100,11 +105,15 @@ async def test_a_reply_saved_but_not_sent_goes_out_after_the_restart(
 
     app.bot_data["send_outgoing"] = send  # the restart
     assert await from_inbox(app) == []  # it was handled: only its reply is missing
-    assert await resend_unsent(app) == 1
+    left = await unsent(app)
+    assert [entry.chat_id for entry in left] == [3]
+    restarted = chat_queues(app)
+    restarted.put(left)
+    await restarted.drained()
     (answer,) = request_fake.sent()
     assert "300 Zeichen" in answer.params["text"] and answer.params["chat_id"] == 3
     assert await store.inbox.unsent() == []
-    assert await resend_unsent(app) == 0  # once
+    assert await unsent(app) == []  # once
 
 
 async def test_a_failing_chat_does_not_hold_up_the_others(
@@ -173,14 +182,20 @@ async def test_stopping_leaves_the_rest_in_the_inbox_for_the_next_start(
     assert await store.inbox.unhandled() == []
 
 
-async def test_an_unreadable_saved_update_is_dropped(
-    app: App, store: Storage, caplog: pytest.LogCaptureFixture
+async def test_an_unreadable_saved_update_is_set_aside_at_the_next_start(
+    app: App, store: Storage, request_fake: OfflineRequest, caplog: pytest.LogCaptureFixture
 ) -> None:
     assert await store.inbox.receive([(77, 1, "{not json")]) == {77}
+    (restored,) = await from_inbox(app)
+    assert isinstance(restored, Unreadable) and restored.update_id == 77
+    queues = chat_queues(app)
+    queues.put([restored])
     with caplog.at_level("ERROR"):
-        assert await from_inbox(app) == []
-    assert "saved update 77 unreadable" in caplog.text
+        await queues.drained()
+    assert "update 77 unreadable, set aside" in caplog.text
     assert await store.inbox.unhandled() == []
+    assert await store.inbox.set_aside_since(app.bot_data["coach"].clock()) == 1
+    assert request_fake.sent() == []  # no chat known: nobody to tell
 
 
 async def test_fetching_waits_while_too_many_updates_wait(
@@ -219,29 +234,63 @@ async def test_deleting_a_user_drops_their_unsent_messages(
     assert [update_id for update_id, _ in await store.inbox.unsent()] == [901]
 
 
-async def test_a_failing_handler_gets_the_user_a_notice_and_spares_the_others(
+async def test_a_failing_handler_is_tried_three_times_then_set_aside_with_one_notice(
     app: App,
     updates: UpdateFactory,
     request_fake: OfflineRequest,
+    store: Storage,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     coach = app.bot_data["coach"]
     original = coach.question
+    tries = 0
 
     async def question(user: Any, text: str) -> Reply:
+        nonlocal tries
         if user.id == 10:
+            tries += 1
+            await store.users.set_active(10, False)  # a change the failed try must not keep
             raise RuntimeError("a bug in one handler")
         return await original(user, text)
 
     monkeypatch.setattr(coach, "question", question)
-    batch = _updates(app, updates, [(10, "wie lang darf die notiz sein"), (11, "linkedin notiz")])
-    with caplog.at_level("ERROR"):
+    batch = _updates(
+        app,
+        updates,
+        [(10, "wie lang darf die notiz sein"), (11, "linkedin notiz"), (10, "/hilfe")],
+    )
+    with caplog.at_level("WARNING"):
         await _handle_all(app, batch)
-    to = {c.params["chat_id"]: str(c.params["text"]) for c in request_fake.sent()}
-    assert "schiefgelaufen" in to[10]
-    assert "300" in to[11]
+    assert tries == 3
+    to_10 = _texts_to(request_fake, 10)
+    assert len(to_10) == 2 and "schiefgelaufen" in to_10[0] and "So nutzen Sie" in to_10[1]
+    assert "300" in _texts_to(request_fake, 11)[0]
     assert "a bug in one handler" in caplog.text
+    assert await store.inbox.set_aside_since(coach.clock()) == 1
+    assert (await store.users.get(10)).active  # type: ignore[union-attr]
+    assert await store.inbox.unsent() == [] and await store.inbox.unhandled() == []
+    exported = await store.export_user(10)
+    (letter,) = exported["dead_letters"]  # type: ignore[misc]
+    assert "RuntimeError: a bug in one handler" in letter["error"]
+    await store.delete_user(10)
+    assert await store.inbox.set_aside_since(coach.clock()) == 0
+
+
+async def test_a_failing_database_stops_the_queues_and_sets_nothing_aside(
+    app: App, updates: UpdateFactory, store: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    coach = app.bot_data["coach"]
+
+    async def question(user: Any, text: str) -> Reply:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(coach, "question", question)
+    (update,) = _updates(app, updates, [(14, "linkedin notiz")])
+    with pytest.raises(sqlite3.OperationalError):
+        await _handle_all(app, [update])
+    assert [update_id for update_id, _ in await store.inbox.unhandled()] == [update.update_id]
+    assert await store.inbox.set_aside_since(coach.clock()) == 0
 
 
 async def test_sigterm_does_not_wait_out_a_backoff(
@@ -255,3 +304,55 @@ async def test_sigterm_does_not_wait_out_a_backoff(
         await asyncio.wait_for(poll(app, queues, stop), timeout=0.9)
     assert "getUpdates failed" in caplog.text
     await queues.close()
+
+
+@pytest.mark.parametrize(
+    ("error", "database"),
+    [
+        (sqlite3.OperationalError("database or disk is full"), True),
+        (sqlite3.OperationalError("database is locked"), True),
+        (sqlite3.DatabaseError("database disk image is malformed"), True),
+        (sqlite3.IntegrityError("CHECK constraint failed"), False),
+        (sqlite3.ProgrammingError("Error binding parameter 1"), False),
+        (OverflowError("Python int too large to convert to SQLite INTEGER"), False),
+        (RuntimeError("a bug"), False),
+    ],
+)
+def test_the_database_failing_is_told_from_one_update_failing(
+    error: Exception, database: bool
+) -> None:
+    assert is_database_failure(error) is database
+
+
+async def test_a_send_is_tried_until_delivered_as_long_as_telegram_asks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr(asyncio, "sleep", sleep)
+    with pytest.warns(PTBDeprecationWarning):  # PTB 22 reads its own int in the constructor
+        flood = RetryAfter(7)
+    failures: list[Exception] = [
+        NetworkError("Bad Gateway"),
+        TimedOut(),
+        flood,
+        NetworkError("Bad Gateway"),
+        *[NetworkError("Bad Gateway")] * 8,
+    ]
+
+    async def call() -> str:
+        if failures:
+            raise failures.pop(0)
+        return "sent"
+
+    assert await until_delivered(call) == "sent"
+    assert waits == [0.5, 1.0, 7.0, 2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 60.0, 60.0, 60.0]
+
+    async def refused() -> str:
+        raise BadRequest("Bad Request: chat not found")
+
+    with pytest.raises(BadRequest):
+        await until_delivered(refused)

@@ -32,6 +32,11 @@ async def _busy_user(coach: Coach, user: UserRef, name: str, clock: FakeClock) -
     await coach.press(user, Action(ActionKind.REQUEST, "xing-sent"))  # a guided step, unfinished
     # A message of theirs fetched and saved, not handled yet.
     await coach.store.inbox.receive([(1000 + user.id, user.id, f'{{"text": "{name}"}}')])
+    # And one that could not be handled, set aside with its error.
+    await coach.store.inbox.receive([(2000 + user.id, user.id, f'{{"text": "{name}!"}}')])
+    await coach.store.inbox.set_aside(
+        2000 + user.id, (user.id, user.id), "TypeError: a bug", clock(), None
+    )
 
 
 # Tables that hold nothing about a person (checked by name, so a new table must be placed).
@@ -82,6 +87,9 @@ async def test_export_holds_all_of_a_users_rows_and_nothing_of_others(
     assert [e["event"] for e in data["follow_up_events"]] == ["created", "snoozed"]
     assert data["digests"][0]["week"] == "2026-W48"
     assert "(Erika)" in data["question_log"][0]["text"]
+    assert [(d["update_id"], d["error"]) for d in data["dead_letters"]] == [
+        (2007, "TypeError: a bug")
+    ]
     text = machine.content.decode()
     assert "Otto" not in text and '"user_id": 8' not in text
     summary = readable.content.decode()

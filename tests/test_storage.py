@@ -6,8 +6,11 @@ import contextlib
 from datetime import timedelta
 from pathlib import Path
 
+from bot.answering.service import AnswerService
+from bot.coach import Coach
 from bot.storage import Storage
 from bot.storage.database import MIGRATIONS
+from bot.storage.inbox import set_aside_since
 from tests.conftest import FakeClock
 
 
@@ -92,3 +95,29 @@ async def test_a_guided_step_rolled_back_is_forgotten_too(store: Storage) -> Non
     step = await store.users.step(5)
     assert step is not None and step.data == {"platform": "xing"}
     assert await store.users.clear_step(5) and not await store.users.clear_step(5)
+
+
+async def test_failed_tries_survive_a_restart_and_dead_letters_the_retention(
+    db_path: Path, service: AnswerService
+) -> None:
+    clock = FakeClock()
+    first = await Storage.open(db_path)
+    assert await first.inbox.receive([(50, 7, '{"update_id": 50}')]) == {50}
+    assert await first.inbox.count_failure(50) == 1
+    await first.close()
+    second = await Storage.open(db_path)
+    assert await second.inbox.count_failure(50) == 2  # counted on, not from scratch
+    assert await second.inbox.count_failure(51) is None  # not saved: nothing to count
+    await second.inbox.set_aside(50, (7, 7), "TypeError: x", clock(), None)
+    assert await second.inbox.unhandled() == []
+    assert await second.inbox.receive([(50, 7, '{"update_id": 50}')]) == set()  # redelivered
+    assert set_aside_since(db_path, clock() - timedelta(days=1)) == 1  # for `health`
+    coach = Coach(service, second, clock=clock, log_retention_days=90)
+    clock.advance(days=89)
+    await coach.purge_old_questions()
+    assert await second.inbox.set_aside_since(clock() - timedelta(days=365)) == 1
+    clock.advance(days=2)
+    await coach.purge_old_questions()
+    assert await second.inbox.set_aside_since(clock() - timedelta(days=365)) == 0
+    await second.close()
+    assert set_aside_since(db_path.with_name("missing.sqlite3"), clock()) is None

@@ -91,3 +91,29 @@ async def test_a_lone_surrogate_is_cleaned_at_the_edge_and_answered(
         await client.close()
     (answer,) = request_fake.sent()
     assert answer.params["chat_id"] == 63 and "300 Zeichen" in str(answer.params["text"])
+
+
+async def test_junk_gets_400_and_an_update_ptb_cannot_parse_200_once_set_aside(
+    app: App,
+    queues: ChatQueues,
+    updates: UpdateFactory,
+    request_fake: OfflineRequest,
+    store: Storage,
+) -> None:
+    client = await _client(app, queues)
+    broken = updates.message("ohne Datum", user_id=64)
+    del broken["message"]["date"]
+    try:
+        for junk in ("[]", "null", '{"update_id": "5"}', '{"update_id": -1}', "[" * 50_000):
+            response = await client.post(
+                "/telegram/hook", data=junk, headers={SECRET_HEADER: SECRET}
+            )
+            assert response.status == 400, junk[:20]
+        response = await client.post("/telegram/hook", json=broken, headers={SECRET_HEADER: SECRET})
+        assert response.status == 200
+        await asyncio.wait_for(queues.drained(), 5)
+    finally:
+        await client.close()
+    (notice,) = request_fake.sent()
+    assert notice.params["chat_id"] == 64 and "schiefgelaufen" in str(notice.params["text"])
+    assert await store.inbox.set_aside_since(app.bot_data["coach"].clock()) == 1

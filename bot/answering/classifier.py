@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from bot.answering.matcher import UNKNOWN, Analyzer
 from bot.domain import LANGS
@@ -36,6 +36,11 @@ class Guess:
     label: str
     probability: float
     out_of_scope: float
+    # The probability of each candidate entry (and out-of-scope topic) scored.
+    probabilities: Mapping[str, float] = field(default_factory=dict)
+
+    def of(self, label: str) -> float:
+        return self.probabilities.get(label, 0.0)
 
 
 class IntentModel:
@@ -158,4 +163,5 @@ class IntentModel:
         total = sum(weights.values())
         label = max(weights, key=weights.__getitem__)
         outside = sum(weights.get(scope, 0.0) for scope in self._scopes)
-        return Guess(label, weights[label] / total, outside / total)
+        shares = {name: weight / total for name, weight in weights.items()}
+        return Guess(label, shares[label], outside / total, shares)

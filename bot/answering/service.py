@@ -42,8 +42,8 @@ class Policy:
     there is none: clarify comes from two close, unrelated candidates at the top.
     """
 
-    answer: float = 42.0
-    clarify: float = 42.0
+    answer: float = 40.0
+    clarify: float = 40.0
     offer: float = 15.0
     margin: float = 2.0  # a runner-up closer than this makes the answer ambiguous
     twin_margin: float = 12.0  # twins this close are answered together if no platform is named
@@ -54,13 +54,22 @@ class Policy:
     # The second opinion (bot/answering/classifier.py): an unsure top entry at or above `agreed` is
     # answered when the classifier names it with at least `agreed_probability`; an answer is
     # withdrawn when the classifier puts "out of scope" at `out_of_scope_probability` or more.
-    agreed: float = 30.0
-    agreed_probability: float = 0.85
+    agreed: float = 25.0
+    agreed_probability: float = 0.9
     out_of_scope_probability: float = 0.3
     # ... and a runner-up within `switch_margin` of the top is answered instead when the
     # classifier names it with at least `switch_probability`.
     switch_probability: float = 0.85
     switch_margin: float = 10.0
+    # A top entry that would be answered but for a closer out-of-scope topic is answered
+    # anyway when the classifier names it with `certain_probability` and holds "out of
+    # scope" at `certain_out_of_scope` at most.
+    certain_probability: float = 0.95
+    certain_out_of_scope: float = 0.02
+    # Candidates within `rerank_band` of the best are put in the order of their score plus
+    # `rerank_weight` times the classifier's probability (see `rerank`).
+    rerank_band: float = 20.0
+    rerank_weight: float = 20.0
 
 
 @dataclass(frozen=True)
@@ -131,7 +140,8 @@ def second_opinion(
     policy: Policy,
 ) -> tuple[Outcome, list[Scored]]:
     """The outcome after the classifier's view: confirm an unsure match, prefer the close
-    runner-up it is sure of, or veto an answer it holds out of scope."""
+    runner-up it is sure of, overrule an out-of-scope topic when it is certain of the top
+    entry, or veto an answer it holds out of scope."""
     if guess is None or not ranked or set(query.terms) <= set(PLATFORMS):
         return outcome, shown
     top = ranked[0]
@@ -149,8 +159,18 @@ def second_opinion(
         if pick is not None and (sure_of_close_one or near_tie) and pick not in shown:
             return "answer", [pick]
         return outcome, shown
-    if pick is None or pick.score < policy.agreed or outside > top.score:
+    if pick is None or pick.score < policy.agreed:
         return outcome, shown
+    if outside > top.score:
+        # An out-of-scope topic that fits a little better loses to a classifier all but
+        # certain of a top entry strong enough to answer on its own.
+        certain = (
+            pick is top
+            and top.score >= policy.answer
+            and guess.probability >= policy.certain_probability
+            and guess.out_of_scope <= policy.certain_out_of_scope
+        )
+        return ("answer", [top]) if certain else (outcome, shown)
     if (pick is top and guess.probability >= policy.agreed_probability) or sure_of_close_one:
         return "answer", [pick]
     return outcome, shown
@@ -161,10 +181,32 @@ def _offers(ranked: Sequence[Scored], policy: Policy) -> list[Scored]:
     return [s for s in ranked[: policy.max_offers] if s.score >= policy.offer]
 
 
+def rerank(ranked: Sequence[Scored], guess: Guess | None, policy: Policy) -> list[Scored]:
+    """The near-top candidates in the order both opinions give them; the scores stay put.
+
+    Near the top the matcher's scores differ by a word or two, which a real message's
+    wording decides by chance; the classifier, judging the whole message, breaks such ties.
+    Each rank keeps its score, so reordering never makes the engine surer that one of the
+    candidates is right: only which one it names first changes.
+    """
+    if guess is None or not ranked:
+        return list(ranked)
+    floor = ranked[0].score - policy.rerank_band
+
+    def both(scored: Scored) -> float:
+        if scored.score < floor:
+            return scored.score
+        return scored.score + policy.rerank_weight * guess.of(scored.entry.id)
+
+    order = sorted(ranked, key=lambda s: (-both(s), s.entry.id))
+    return [Scored(s.entry, rank.score) for s, rank in zip(order, ranked, strict=True)]
+
+
 def choose(
     ranking: Ranking, query: Query, guess: Guess | None, policy: Policy
 ) -> tuple[Outcome, list[Scored]]:
-    """The outcome of a ranking: the matcher's decision, then the classifier's view of it."""
+    """The outcome of a ranking: reordered, decided by the matcher, then the classifier's view."""
+    ranking = replace(ranking, entries=rerank(ranking.entries, guess, policy))
     outcome, shown = decide(ranking.entries, query, policy, ranking.out_of_scope)
     return second_opinion(
         outcome, shown, ranking.entries, query, ranking.out_of_scope, guess, policy

@@ -521,7 +521,7 @@ class RequestTracker:
 
     async def _own(self, user_id: int, arg: str) -> FollowUp | None:
         """The request `arg` names, only if it is this user's (ownership is checked in SQL)."""
-        if not arg.isdigit():
+        if not arg.isdigit() or len(arg) > 18:  # beyond SQLite's INTEGER: no request's id
             return None
         return await self.store.follow_ups.get(user_id, int(arg))
 

@@ -7,7 +7,7 @@ objects. Each repository owns its tables:
 - `users`: users and their settings;
 - `checklist` and `questions`: checklist progress and the question log;
 - `follow_ups`: logged connection requests, their events, nudge claims and digests;
-- `inbox`: durable polling's saved updates and their unsent replies.
+- `inbox`: durable polling's saved updates, their unsent replies and the dead letters.
 
 They share one connection (`database.Database`) with its write lock, so a unit of work
 spans them all.
@@ -74,6 +74,7 @@ class Storage:
             **await self.checklist.export(user_id),
             **await self.follow_ups.export(user_id),
             **await self.questions.export(user_id),
+            **await self.inbox.export(user_id),
         }
 
     async def delete_user(self, user_id: int) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextvars import ContextVar
@@ -138,6 +139,22 @@ MIGRATIONS: Sequence[str] = (
     ALTER TABLE follow_ups ADD COLUMN profile_url TEXT;
     CREATE INDEX follow_ups_person ON follow_ups(user_id, platform, direction);
     """,
+    """
+    -- Poison updates (issue 16): the failed tries of each saved update, and the updates set
+    -- aside (unreadable, or failed too often) with their error, so that none blocks the
+    -- rest. Kept for the log retention period; a user's go with their data.
+    ALTER TABLE inbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE dead_letters (
+        update_id INTEGER PRIMARY KEY,
+        user_id INTEGER,
+        chat_id INTEGER,
+        payload TEXT NOT NULL,
+        error TEXT NOT NULL,
+        at INTEGER NOT NULL
+    );
+    CREATE INDEX dead_letters_at ON dead_letters(at);
+    CREATE INDEX dead_letters_user ON dead_letters(user_id);
+    """,
 )
 
 
@@ -209,6 +226,14 @@ def unusable(error: BaseException, path: Path | str) -> UnusableDatabase | None:
     if code in _UNUSABLE:
         return UnusableDatabase(f"{path}: {_UNUSABLE[code]} ({error})")
     return None
+
+
+def create_private(path: Path) -> None:
+    """Create `path` as an empty file only its owner may use (0600; a umask only takes away).
+
+    Refuses any existing path, a dangling symbolic link included (O_EXCL never follows one).
+    """
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def epoch(moment: datetime) -> int:
@@ -290,20 +315,32 @@ class Database:
 
     @classmethod
     async def open(cls, path: Path | str) -> Database:
-        """Open (creating folder and file), tune and migrate the database."""
+        """Open (creating folder and file), tune and migrate the database.
+
+        A new file is readable by its owner only; SQLite gives its -wal and -shm files the
+        database file's mode, and an existing file keeps the mode it has.
+        """
         db: aiosqlite.Connection | None = None
         try:
             if str(path) != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                _prepare_file(Path(path))
             # Autocommit: each statement is its own transaction (one thread hop per write);
             # multi-statement changes open one explicitly.
             db = await _connect(path)
             db.row_factory = aiosqlite.Row
-            await db.execute("PRAGMA journal_mode=WAL")
             await db.execute("PRAGMA busy_timeout=5000")
+            database = cls(db)
+            version = await database.schema_version()
+            if version > len(MIGRATIONS):
+                # Its tables may mean what this code does not know: not even a pragma that
+                # writes (journal_mode) touches it.
+                raise UnusableDatabase(
+                    f"{path} has schema version {version}, newer than this version of the bot "
+                    f"knows ({len(MIGRATIONS)}); run the newer version or restore a backup"
+                )
+            await db.execute("PRAGMA journal_mode=WAL")
             await db.execute("PRAGMA foreign_keys=ON")
             await db.execute("PRAGMA synchronous=NORMAL")
-            database = cls(db)
             await database.migrate()
         except BaseException as error:
             if db is not None:
@@ -327,8 +364,7 @@ class Database:
         await self.connection.close()
 
     async def migrate(self) -> None:
-        row = await self.row("PRAGMA user_version")
-        version = row[0] if row else 0
+        version = await self.schema_version()
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             # executescript commits first; the version bump is part of the same script.
             await self.connection.executescript(
@@ -340,10 +376,19 @@ class Database:
         return int(row[0]) if row else 0
 
     async def backup(self, target: Path) -> None:
-        """A consistent copy of the live database (SQLite's online backup API)."""
+        """A consistent copy of the live database (SQLite's online backup API) in a new file.
+
+        The copy is created exclusively and owner-only: an existing path, a symbolic link
+        included, raises FileExistsError and is left as it was.
+        """
         target.parent.mkdir(parents=True, exist_ok=True)
-        async with aiosqlite.connect(target) as copy:
-            await self.connection.backup(copy)
+        create_private(target)
+        try:
+            async with aiosqlite.connect(target) as copy:
+                await self.connection.backup(copy)
+        except BaseException:
+            await asyncio.to_thread(target.unlink)  # ours, and half written
+            raise
 
 
 async def _connect(path: Path | str) -> aiosqlite.Connection:
@@ -359,8 +404,18 @@ async def _connect(path: Path | str) -> aiosqlite.Connection:
 
 def _at_start(error: BaseException, path: Path | str) -> BaseException:
     """What opening the database failed with, said for an operator where it is the file."""
-    if isinstance(error, OSError):  # creating the folder
+    if isinstance(error, OSError):  # creating the folder or the file
         return UnusableDatabase(f"{path}: {error.strerror or error}")
     if is_locked(error):
         return UnusableDatabase(f"{path} is locked by another process (a second bot?)")
     return unusable(error, path) or error
+
+
+def _prepare_file(path: Path) -> None:
+    """The database's folder, and the file itself owner-only if it is new; a folder where the
+    file should be is refused (SQLite would only say "unable to open database file")."""
+    if path.is_dir():
+        raise UnusableDatabase(f"{path} is a folder; the database must be a file")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        create_private(path)

@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import timedelta
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from telegram import (
     Bot,
@@ -35,6 +35,7 @@ from telegram.error import (
     Forbidden,
     InvalidToken,
     NetworkError,
+    RetryAfter,
     TelegramError,
 )
 from telegram.ext import (
@@ -60,6 +61,7 @@ from bot.coach import (
     Coach,
     UserRef,
     canonical_command,
+    linked_command,
     split_command,
 )
 from bot.config import ExitCode, Settings
@@ -75,7 +77,7 @@ from bot.telegram import outbox
 from bot.telegram.heartbeat import Heartbeat, heartbeat_path
 from bot.telegram.polling import Stop, Stopped, heartbeat_of, run_polling, until_done
 from bot.telegram.throttle import FloodGuard
-from bot.telegram.transport import JsonRequest, UpdatesRequest, without_token
+from bot.telegram.transport import JsonRequest, UpdatesRequest, retry_seconds, without_token
 from bot.telegram.webhook import run_webhook
 
 log = logging.getLogger(__name__)
@@ -113,10 +115,24 @@ class CoachContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
         return coach
 
 
+# Telegram's stand-ins for senders without an account of their own, the same in every group
+# and channel: an anonymous group admin (GroupAnonymousBot), a message sent on behalf of a
+# channel (Channel_Bot), a channel post forwarded into its discussion group (Telegram).
+# Button presses always come from the person's own account.
+SHARED_SENDERS = frozenset({1087968824, 136817688, 777000})
+
+
 def _user(update: Update) -> UserRef:
+    """The sender; one Telegram stands in for (see SHARED_SENDERS) is marked shared.
+
+    The one place that decides it: the Coach stores nothing under a shared id and points
+    personal commands to the person's own account (bot.coach.UserRef).
+    """
     user = update.effective_user
     assert user is not None  # every handler below is for updates that have a sender
-    return UserRef(user.id, user.language_code)
+    message = update.message or update.edited_message
+    shared = user.id in SHARED_SENDERS or (message is not None and message.sender_chat is not None)
+    return UserRef(user.id, user.language_code, shared)
 
 
 class SharedKeyboard(InlineKeyboardMarkup):
@@ -165,6 +181,14 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
 
 T = TypeVar("T")
 RETRY_DELAYS = (0.5, 1.0, 2.0)
+# The longest wait between two tries of a reply that keeps failing.
+MAX_RETRY_DELAY = 60.0
+
+
+class Retrying(Protocol):
+    """How a Bot API call is tried again: `with_retries` or `until_delivered`."""
+
+    async def __call__(self, call: Callable[[], Awaitable[T]]) -> T: ...
 
 
 async def with_retries(call: Callable[[], Awaitable[T]]) -> T:
@@ -184,30 +208,57 @@ async def with_retries(call: Callable[[], Awaitable[T]]) -> T:
     return await call()
 
 
-async def deliver(bot: Bot, chat_id: int, reply: Reply) -> None:
-    """Send a reply as one or more HTML messages (buttons under the last), and its file."""
+async def until_delivered(call: Callable[[], Awaitable[T]]) -> T:
+    """Retry a Bot API call until it goes through or Telegram refuses it for good.
+
+    5xx answers and network errors are tried again with growing pauses, a 429 (after the
+    rate limiter's own retries) after as long as Telegram asks; any other error (400, 403,
+    ...) is raised.
+    """
+    delay = RETRY_DELAYS[0]
+    while True:
+        try:
+            return await call()
+        except BadRequest:
+            raise
+        except RetryAfter as error:
+            wait = retry_seconds(error)
+            log.warning("Bot API asks to wait; retrying in %.0f s", wait)
+        except NetworkError as error:
+            wait, delay = delay, min(delay * 2, MAX_RETRY_DELAY)
+            log.warning("Bot API call failed (%s); retrying in %.1f s", error, wait)
+        await asyncio.sleep(wait)
+
+
+async def deliver(bot: Bot, chat_id: int, reply: Reply, retrying: Retrying = with_retries) -> None:
+    """Send a reply as one or more HTML messages (buttons under the last), and its file.
+
+    Each call is retried on its own, so a failure in the middle never sends the start again.
+    """
     photo = next((document for document in reply.documents if document.photo), None)
     if photo is not None:
-        await _deliver_photo(bot, chat_id, reply, photo)
+        await _deliver_photo(bot, chat_id, reply, photo, retrying)
         return
     chunks = to_html(reply)
     for number, chunk in enumerate(chunks, start=1):
         markup = keyboard(reply) if number == len(chunks) else None
-        await with_retries(
+        await retrying(
             partial(
                 bot.send_message, chat_id, chunk, parse_mode=ParseMode.HTML, reply_markup=markup
             )
         )
     for document in reply.documents:
         file = InputFile(document.content, filename=document.filename)
-        await with_retries(partial(bot.send_document, chat_id, file))
+        await retrying(partial(bot.send_document, chat_id, file))
 
 
-async def _deliver_photo(bot: Bot, chat_id: int, reply: Reply, photo: Document) -> None:
+async def _deliver_photo(
+    bot: Bot, chat_id: int, reply: Reply, photo: Document, retrying: Retrying
+) -> None:
     """A picture with the reply's text as its caption and the buttons under it."""
     file = InputFile(photo.content, filename=photo.filename)
     caption = to_html(reply, limit=MAX_CAPTION)[0] if reply.blocks else None
-    await with_retries(
+    await retrying(
         partial(
             bot.send_photo, chat_id, file, caption=caption, parse_mode=ParseMode.HTML,
             reply_markup=keyboard(reply),
@@ -241,12 +292,14 @@ async def _respond(update: Update, context: CoachContext, reply: Reply) -> None:
             box.send(message.chat_id, reply)
 
 
-async def _edit_or_send(bot: Bot, chat_id: int, message_id: int | None, reply: Reply) -> None:
+async def _edit_or_send(
+    bot: Bot, chat_id: int, message_id: int | None, reply: Reply, retrying: Retrying
+) -> None:
     """Replace the pressed message if the reply asks for it and fits; else send it."""
     chunks = to_html(reply)
     if reply.edit and len(chunks) == 1 and message_id is not None:
         try:
-            await with_retries(
+            await retrying(
                 partial(
                     bot.edit_message_text,
                     chunks[0],
@@ -261,13 +314,16 @@ async def _edit_or_send(bot: Bot, chat_id: int, message_id: int | None, reply: R
             if "not modified" in str(exc).lower():
                 return
             log.warning("edit failed, sending instead: %s", exc)
-    await deliver(bot, chat_id, reply)
+    await deliver(bot, chat_id, reply, retrying)
 
 
 async def send_outgoing(bot: Bot, store: Storage, items: Sequence[outbox.Outgoing]) -> None:
-    """Send what handling an update produced, in order; a failure is logged, never raised.
+    """Send what handling an update produced, in order, each until it is delivered.
 
-    A user who blocked the bot is marked inactive (nudges pause until they write again).
+    Only a refusal for good ends a message: a user who blocked the bot (403) is marked
+    inactive (nudges pause until they write again) and gets nothing more; any other refusal
+    (400) is logged and the message dropped, as is one that cannot even be rendered. The
+    answer to a button press is tried once: Telegram forgets the press within seconds.
     """
     for item in items:
         try:
@@ -276,16 +332,18 @@ async def send_outgoing(bot: Bot, store: Storage, items: Sequence[outbox.Outgoin
                 await bot.answer_callback_query(item.query_id, item.notice)
             elif item.kind == "edit":
                 assert item.reply is not None
-                await _edit_or_send(bot, item.chat_id, item.message_id, item.reply)
+                await _edit_or_send(bot, item.chat_id, item.message_id, item.reply, until_delivered)
             else:
                 assert item.reply is not None
-                await deliver(bot, item.chat_id, item.reply)
+                await deliver(bot, item.chat_id, item.reply, until_delivered)
         except Forbidden:
             log.info("chat %s blocked the bot; marking inactive", item.chat_id)
             await store.users.set_active(item.chat_id, False)
             return  # the rest would be refused as well
         except TelegramError as error:
-            log.error("%s to chat %s failed: %s", item.kind, item.chat_id, error)
+            log.error("%s to chat %s refused, dropped: %s", item.kind, item.chat_id, error)
+        except Exception:  # retrying could never help; the chat's later replies still go
+            log.exception("%s to chat %s cannot be sent, dropped", item.kind, item.chat_id)
 
 
 # -- handlers: parse, call the coach, render. Kept thin on purpose. --------------------------
@@ -298,10 +356,11 @@ async def on_command(update: Update, context: CoachContext) -> None:
     command, args = split_command(message.text)
     canonical = canonical_command(command) or "help"
     coach = context.coach
-    if message.chat.type != ChatType.PRIVATE and canonical in PERSONAL_COMMANDS:
+    runs = linked_command(canonical, args)  # "/start export" in a group is /export too
+    if message.chat.type != ChatType.PRIVATE and runs in PERSONAL_COMMANDS:
         # A member's requests, data or settings never go into a group, nor act from one
         # (anonymous admins and channels included): a link to the private chat instead.
-        link = f"https://t.me/{context.bot.username}?start={canonical}"
+        link = f"https://t.me/{context.bot.username}?start={runs}"
         await _respond(update, context, await coach.private_only(_user(update), link))
         return
     await _respond(update, context, await coach.command(_user(update), canonical, args))
@@ -415,19 +474,22 @@ async def on_button(update: Update, context: CoachContext) -> None:
 
 
 async def on_error(update: object, context: CoachContext) -> None:
-    """Log first; then tell the user, if there is one, through the update's outbox.
+    """A handler raised: the durable loop counts the try (bot.telegram.quarantine).
 
-    A user who blocked the bot never gets here: sends happen in `send_outgoing`.
+    Without the loop (an update handed to the application directly, or a job): an error
+    that must end the process ends it; any other is logged, then the user, if there is one,
+    is told. A user who blocked the bot never gets here: sends happen in `send_outgoing`.
     """
+    box = outbox.CURRENT.get()
+    if box is not None and isinstance(context.error, Exception):
+        box.failure = context.error
+        return
     if context.error is not None and ends_the_bot(context.application, context.error):
         return  # logged once, when the process ends
     log.error("error while handling an update", exc_info=context.error)
     if isinstance(update, Update) and update.effective_message and update.effective_user:
-        lang = await context.coach.language(_user(update))
-        async with _outbox(context) as box:
-            box.send(
-                update.effective_message.chat_id, text_reply(context.coach.kb.ui.get(lang, "error"))
-            )
+        async with _outbox(context) as fresh:
+            fresh.send(update.effective_message.chat_id, await context.coach.failure(_user(update)))
 
 
 class TelegramSender:
@@ -488,11 +550,16 @@ async def on_any_update(update: Update, context: CoachContext) -> None:
     guard: FloodGuard | None = context.application.bot_data.get("flood_guard")
     if user is None or guard is None:
         return
-    verdict = guard.check(user.id)
+    sender = _user(update)
+    # A shared id is counted per chat: anonymous admins of different groups are not one user.
+    chat = update.effective_chat
+    who = chat.id if sender.shared and chat is not None else sender.id
+    sent = update.message or update.edited_message  # when the user sent it, by Telegram's clock
+    verdict = guard.check(who, (sent.edit_date or sent.date) if sent is not None else None)
     if verdict == "ok":
         return
     if verdict == "notice" and update.effective_chat is not None:
-        lang = await context.coach.language(_user(update), touch=False)
+        lang = await context.coach.language(sender, touch=False)
         async with _outbox(context) as box:
             box.send(
                 update.effective_chat.id, text_reply(context.coach.kb.ui.get(lang, "slow_down"))
@@ -613,6 +680,7 @@ def build_application(
     app = builder.build()
     if updates is not None:
         app.bot_data["raw_update"] = updates.raw  # polling saves them so (bot.telegram.polling)
+        app.bot_data["reread"] = partial(updates.reread, app.bot)
     register_handlers(app)
     return app
 
@@ -645,6 +713,15 @@ class JsonFormatter(logging.Formatter):
         return line
 
 
+def _without_batch_dump(record: logging.LogRecord) -> bool:
+    """Drop PTB's record of a getUpdates batch it cannot parse.
+
+    It logs the batch whole as CRITICAL, every user's messages with it; polling reads such a
+    batch again update by update and logs what it sets aside (bot.telegram.quarantine).
+    """
+    return not str(record.msg).startswith("Error while parsing updates")
+
+
 def configure_logging(level: str, secrets: Sequence[str] = ()) -> None:
     """JSON lines on stderr at `level`, with `secrets` (token, webhook secret) cut out."""
     handler = logging.StreamHandler()
@@ -654,6 +731,7 @@ def configure_logging(level: str, secrets: Sequence[str] = ()) -> None:
     # contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    logging.getLogger("telegram.ext.ExtBot").addFilter(_without_batch_dump)
     # The scheduler announces every job run at INFO; that is noise every minute.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 

@@ -36,7 +36,10 @@ class Outgoing:
 
 @dataclass
 class Outbox:
+    """What handling one update sends, and the exception a handler raised, if one did."""
+
     items: list[Outgoing] = field(default_factory=list)
+    failure: Exception | None = None
 
     def send(self, chat_id: int, reply: Reply) -> None:
         self.items.append(Outgoing("send", chat_id, reply))

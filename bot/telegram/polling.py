@@ -6,12 +6,18 @@ fetched batch is first saved in the database's inbox, then confirmed, then handl
 crash the inbox is handled first, so nothing is lost. Each update is handled in one SQLite
 transaction together with its "processed" mark (which also takes it out of the inbox), so its
 changes are saved exactly once. Its replies are saved with the mark and sent after the
-commit (bot/telegram/outbox.py): a reply may arrive a second time after a crash, never not at all.
+commit (bot/telegram/outbox.py), each tried until it is delivered or refused for good, and
+the saved copy is cleared as soon as they are out: after a crash only the reply in flight
+may arrive a second time, and none is lost, also not to a long outage of the Bot API.
 
-Fetching never waits for handling. Every chat has its own queue, handled in order, and up
-to CONCURRENT_CHATS chats are handled side by side, so a chat whose replies are slow (a
-flood wait, a failing connection) holds up nobody else, not even in later batches. SIGTERM
-finishes the updates being handled; the rest stays in the inbox for the next start.
+An update that cannot be parsed or keeps failing is set aside (bot/telegram/quarantine.py),
+so it never blocks its chat or anyone else; a failing database stops the queues instead.
+
+Fetching never waits for handling. Every chat has its own queue, handled in order (its
+replies too: a later one never overtakes an earlier unsent one), and up to CONCURRENT_CHATS
+chats are handled side by side, so a chat whose replies are slow (a flood wait, a failing
+connection) holds up nobody else, not even in later batches. SIGTERM finishes the updates
+being handled; the rest stays in the inbox (and unsent replies saved) for the next start.
 
 Passing failures (the network, 5xx, a proxy's page, a database locked by another process)
 are retried with backoff, at start-up too. A failure that must end the process (401, 409,
@@ -28,17 +34,20 @@ import logging
 import signal
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
 
 from telegram import Update
-from telegram.error import BadRequest, NetworkError, RetryAfter
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application
 
-from bot.coach import Coach
+from bot.coach import Coach, UserRef
 from bot.storage.database import is_locked
-from bot.telegram import outbox
+from bot.telegram import outbox, quarantine
 from bot.telegram.heartbeat import Heartbeat
+from bot.telegram.quarantine import Unreadable
+from bot.telegram.transport import retry_seconds
 
 log = logging.getLogger(__name__)
 POLL_TIMEOUT = 10
@@ -46,9 +55,9 @@ POLL_TIMEOUT = 10
 CONCURRENT_CHATS = 16
 # Fetched but unhandled updates held in memory; beyond this, fetching waits.
 MAX_BACKLOG = 1000
-# A chat's sent replies are cleared from their processed marks after this many updates
-# (and whenever its queue runs empty): a crash re-sends at most these.
-SENT_FLUSH = 16
+# On SIGTERM, how long the chats being handled may take to finish (a send that keeps
+# failing is given up for now; its reply stays saved for the next start).
+SHUTDOWN_GRACE = 5.0
 # Backoff for passing failures (network, 5xx, a proxy's page): from the first to the longest wait.
 FIRST_RETRY = 1.0
 LONGEST_RETRY = 60.0
@@ -99,8 +108,7 @@ async def until_done(
         try:
             result = task.result()
         except RetryAfter as error:
-            wait = error.retry_after
-            pause = wait if isinstance(wait, int) else wait.total_seconds()
+            pause = retry_seconds(error)
         except BadRequest:
             raise
         except NetworkError as error:  # TimedOut too
@@ -113,34 +121,52 @@ async def until_done(
     return None
 
 
-def _chat_of(update: Update) -> int:
-    chat = update.effective_chat or update.effective_user
-    return chat.id if chat else 0
+@dataclass(frozen=True)
+class Unsent:
+    """What a handled update has to send, delivered in its chat's turn."""
+
+    update_id: int
+    chat_id: int
+    items: tuple[outbox.Outgoing, ...]
+    saved: bool  # whether the messages are saved with the update's mark (and cleared after)
+
+
+# What a chat's queue holds: updates to handle, unreadable ones to set aside, replies to send.
+Entry = Update | Unreadable | Unsent
+
+
+def _chat_of(entry: Entry) -> int:
+    if isinstance(entry, Update):
+        chat = entry.effective_chat or entry.effective_user
+        return chat.id if chat else 0
+    if isinstance(entry, Unsent):
+        return entry.chat_id
+    return entry.chat_id or entry.user_id or 0
 
 
 class ChatQueues:
-    """Updates waiting to be handled: one queue per chat, in order, chats side by side.
+    """Entries waiting to be handled: one queue per chat, in order, chats side by side.
 
-    `handle(update)` handles and saves one update and returns whether it saved replies;
-    `flush_sent(ids)` clears those replies' saved copies once they are sent. A database
-    locked by another process is waited for (the update stays first in its chat's line);
-    any other exception from either stops the queues, is passed to `on_failure` and raised
-    by `failed()`.
+    `handle(entry)` handles and saves one entry and returns what it has to send, if
+    anything; `deliver(unsent)` sends that (outside the concurrency slot, before the chat's
+    next entry) and clears its saved copy. A database locked by another process is waited
+    for (the entry stays first in its chat's line); any other exception from either (a
+    failing database) stops the queues, is passed to `on_failure` and raised by `failed()`.
     """
 
     def __init__(
         self,
-        handle: Callable[[Update], Awaitable[bool]],
-        flush_sent: Callable[[list[int]], Awaitable[None]],
+        handle: Callable[[Entry], Awaitable[Unsent | None]],
+        deliver: Callable[[Unsent], Awaitable[None]],
         concurrent: int = CONCURRENT_CHATS,
         *,
         heartbeat: Heartbeat | None = None,
         on_failure: Callable[[BaseException], None] | None = None,
     ) -> None:
         self._handle = handle
-        self._flush_sent = flush_sent
+        self._deliver = deliver
         self._slots = asyncio.Semaphore(concurrent)
-        self._queues: dict[int, deque[Update]] = {}
+        self._queues: dict[int, deque[Entry]] = {}
         self._workers: dict[int, asyncio.Task[None]] = {}
         self._changed = asyncio.Event()
         self._closing = asyncio.Event()
@@ -150,36 +176,29 @@ class ChatQueues:
         self._on_failure = on_failure
         self.backlog = 0
 
-    def put(self, updates: Iterable[Update]) -> None:
-        """Queue updates behind their chats' earlier ones."""
-        for update in updates:
-            chat = _chat_of(update)
-            self._queues.setdefault(chat, deque()).append(update)
+    def put(self, entries: Iterable[Entry]) -> None:
+        """Queue entries behind their chats' earlier ones."""
+        for entry in entries:
+            chat = _chat_of(entry)
+            self._queues.setdefault(chat, deque()).append(entry)
             self.backlog += 1
             if chat not in self._workers:
                 self._workers[chat] = asyncio.create_task(self._work(chat))
 
     async def _work(self, chat: int) -> None:
         queue = self._queues[chat]
-        sent: list[int] = []
         try:
-            while True:
-                while queue and not self._stopping:
-                    update = queue[0]
-                    handled = await self._handle_in_slot(update)
-                    if handled is None:
-                        continue
-                    if handled:
-                        sent.append(update.update_id)
-                    queue.popleft()
-                    self.backlog -= 1
-                    self._changed.set()
-                    if len(sent) >= SENT_FLUSH:
-                        sent = await self._flush(sent)
-                sent = await self._flush(sent)
-                # Checked after the last await: an update queued meanwhile is not stranded.
-                if not queue or self._stopping:
-                    break
+            # Checked after the last await: an entry queued meanwhile is not stranded.
+            while queue and not self._stopping:
+                handled, unsent = await self._handle_in_slot(queue[0])
+                if not handled:
+                    continue
+                queue.popleft()
+                self.backlog -= 1
+                self._changed.set()
+                if unsent is not None:
+                    # Without a slot: a chat whose sends keep failing waits alone.
+                    await self._deliver(unsent)
         except Exception as error:  # a failing database: stop, the inbox keeps the rest
             self._failure = self._failure or error
             self._stopping = True
@@ -191,39 +210,24 @@ class ChatQueues:
                 self._queues.pop(chat, None)
             self._changed.set()
 
-    async def _handle_in_slot(self, update: Update) -> bool | None:
-        """Handle `update` when a slot is free: whether it saved replies; None if it is still
-        to be handled (stopping, or the database was locked: then after a pause)."""
+    async def _handle_in_slot(self, entry: Entry) -> tuple[bool, Unsent | None]:
+        """Handle `entry` when a slot is free: whether it was, and what it has to send. It
+        was not if the queues stop, or if the database was locked (then after a pause)."""
         async with self._slots:
             if self._stopping:
-                return None
+                return False, None
             try:
-                handled = await self._handle(update)
+                unsent = await self._handle(entry)
             except Exception as error:
                 if not is_locked(error):
                     raise
                 self._heartbeat.trouble("handling updates", error)
             else:
                 self._heartbeat.fine("handling updates")
-                return handled
-        await self._pause(LOCKED_RETRY)
-        return None
-
-    async def _flush(self, sent: list[int]) -> list[int]:
-        """Clear the saved copies of sent replies; those still to clear (database locked)."""
-        try:
-            await self._flush_sent(sent)
-        except Exception as error:
-            if not is_locked(error):
-                raise
-            self._heartbeat.trouble("handling updates", error)
-            return sent  # cleared with the next ones; a crash meanwhile re-sends them
-        return []
-
-    async def _pause(self, seconds: float) -> None:
-        """Wait `seconds`, or less if the queues are closed meanwhile."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._closing.wait(), seconds)
+                return True, unsent
+        with contextlib.suppress(TimeoutError):  # a pause, shorter if the queues close
+            await asyncio.wait_for(self._closing.wait(), LOCKED_RETRY)
+        return False, None
 
     def failed(self) -> None:
         """Raise what stopped the queues, if anything did."""
@@ -241,11 +245,19 @@ class ChatQueues:
         await self._idle()
         self.failed()
 
-    async def close(self) -> None:
-        """Finish the updates being handled, leave the rest (it stays in the inbox)."""
+    async def close(self, grace: float = SHUTDOWN_GRACE) -> None:
+        """Finish the entries being handled (for up to `grace` seconds), leave the rest.
+
+        What is left stays saved: updates in the inbox, replies with their marks.
+        """
         self._stopping = True
         self._closing.set()
-        await self._idle()
+        workers = list(self._workers.values())
+        if workers:
+            _, late = await asyncio.wait(workers, timeout=grace)
+            for worker in late:
+                worker.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
 
     async def _idle(self) -> None:
         """Until no chat has a worker left."""
@@ -256,9 +268,9 @@ class ChatQueues:
 
 async def receive(
     app: Application[Any, Any, Any, Any, Any, Any],
-    updates: Iterable[Update],
+    entries: Iterable[Update | Unreadable],
     raw: Callable[[int], str | None] | None = None,
-) -> list[Update]:
+) -> list[Update | Unreadable]:
     """Save received updates in the inbox; those not saved or handled before, in order.
 
     `raw` gives an update's JSON as received (by default the getUpdates connection's, see
@@ -267,43 +279,60 @@ async def receive(
     coach: Coach = app.bot_data["coach"]
     if raw is None:
         raw = app.bot_data.get("raw_update", lambda _: None)
-    fetched = list(updates)
+    fetched = list(entries)
     new = await coach.store.inbox.receive(
         [
-            (
-                u.update_id,
-                u.effective_user.id if u.effective_user else None,
-                raw(u.update_id) or u.to_json(),
+            (entry.update_id, entry.user_id, entry.payload)
+            if isinstance(entry, Unreadable)
+            else (
+                entry.update_id,
+                entry.effective_user.id if entry.effective_user else None,
+                raw(entry.update_id) or entry.to_json(),
             )
-            for u in fetched
+            for entry in fetched
         ]
     )
-    return [u for u in fetched if u.update_id in new]
+    return [entry for entry in fetched if entry.update_id in new]
 
 
-async def from_inbox(app: Application[Any, Any, Any, Any, Any, Any]) -> list[Update]:
+async def from_inbox(app: Application[Any, Any, Any, Any, Any, Any]) -> list[Update | Unreadable]:
     """The updates a previous run saved but did not handle, oldest first."""
     coach: Coach = app.bot_data["coach"]
-    restored = []
+    restored: list[Update | Unreadable] = []
     for update_id, payload in await coach.store.inbox.unhandled():
         try:
-            update = Update.de_json(json.loads(payload), app.bot)
-        except (ValueError, KeyError, TypeError) as error:
-            log.error("saved update %s unreadable, dropped: %s", update_id, error)
-            await coach.store.inbox.mark_processed(update_id, coach.clock())
-            continue
-        restored.append(update)
+            data = json.loads(payload)
+        except (ValueError, RecursionError) as error:
+            restored.append(Unreadable(update_id, payload, quarantine.describe(error)))
+        else:
+            restored.append(quarantine.read_update(update_id, data, payload, app.bot))
     return restored
 
 
+async def unsent(app: Application[Any, Any, Any, Any, Any, Any]) -> list[Unsent]:
+    """The replies of updates handled before a crash but not delivered, oldest first."""
+    coach: Coach = app.bot_data["coach"]
+    left = []
+    for update_id, saved in await coach.store.inbox.unsent():
+        try:
+            items = outbox.restore(saved)
+            chat_id = items[0].chat_id  # an update's messages all go to its chat
+        except (ValueError, KeyError, TypeError, IndexError) as error:
+            log.error("saved messages of update %s unreadable, dropped: %s", update_id, error)
+            await coach.store.inbox.mark_sent([update_id])
+            continue
+        left.append(Unsent(update_id, chat_id, tuple(items), saved=True))
+    return left
+
+
 def chat_queues(app: Application[Any, Any, Any, Any, Any, Any]) -> ChatQueues:
-    """Queues that handle updates with `_handle` and clear sent replies in the inbox; a
+    """Queues that handle entries with `_handle` and send their replies with `_deliver`; a
     failure stops the bot (if `running`)."""
     coach: Coach = app.bot_data["coach"]
     stop: Stop | None = app.bot_data.get("stop")
     return ChatQueues(
-        lambda update: _handle(app, coach, update),
-        coach.store.inbox.mark_sent,
+        lambda entry: _handle(app, coach, entry),
+        lambda unsent: _deliver(app, coach, unsent),
         heartbeat=heartbeat_of(app),
         on_failure=stop.fail if stop is not None else None,
     )
@@ -325,19 +354,26 @@ async def poll(
         queues.failed()
         if stop.is_set():
             break
-        updates = await until_done(
-            "getUpdates",
-            partial(
-                app.bot.get_updates,
-                offset=offset,
-                timeout=POLL_TIMEOUT,
-                allowed_updates=Update.ALL_TYPES,
-            ),
-            stop,
-            heartbeat,
+        fetch = partial(
+            app.bot.get_updates,
+            offset=offset,
+            timeout=POLL_TIMEOUT,
+            allowed_updates=Update.ALL_TYPES,
         )
-        if updates is None:
+        try:
+            fetched = await until_done("getUpdates", fetch, stop, heartbeat)
+        except TelegramError:
+            raise
+        except Exception:
+            # PTB could not parse the batch (an update in a layout it does not know): read
+            # it update by update, the unreadable ones to be set aside, not fetched forever.
+            reread: Callable[[], list[Update | Unreadable]] | None = app.bot_data.get("reread")
+            if reread is None:
+                raise
+            fetched = reread()
+        if fetched is None:
             break  # stopped; nothing fetched is lost: unconfirmed updates come again
+        updates: list[Update | Unreadable] = list(fetched)
         if updates:
             try:
                 fresh = await receive(app, updates)
@@ -374,40 +410,86 @@ async def _until_first(work: Awaitable[Any], stop: asyncio.Event) -> bool:
 
 
 async def _handle(
+    app: Application[Any, Any, Any, Any, Any, Any], coach: Coach, entry: Entry
+) -> Unsent | None:
+    """Handle an entry and save it; what it has to send. Raises only if the database fails.
+
+    An update whose handling raises is tried again, up to quarantine.MAX_TRIES times
+    (counted in the inbox, so across restarts), then set aside like an unreadable one.
+    """
+    if isinstance(entry, Unsent):
+        return entry
+    if isinstance(entry, Unreadable):
+        log.error("update %s unreadable, set aside: %s", entry.update_id, entry.error)
+        return await _set_aside(coach, entry.update_id, (entry.user_id, entry.chat_id), entry.error)
+    while True:
+        try:
+            return await _handle_update(app, coach, entry)
+        except Exception as error:
+            if quarantine.is_database_failure(error):
+                raise
+            tries = await coach.store.inbox.count_failure(entry.update_id)
+            if tries is not None and tries < quarantine.MAX_TRIES:
+                log.warning(
+                    "update %s failed (try %d of %d): %s",
+                    entry.update_id, tries, quarantine.MAX_TRIES, quarantine.describe(error),
+                )  # fmt: skip
+                continue
+            log.error("update %s failed every try, set aside", entry.update_id, exc_info=error)
+            user, chat = entry.effective_user, entry.effective_chat
+            sender = (user.id if user else None, chat.id if chat else None)
+            return await _set_aside(coach, entry.update_id, sender, quarantine.describe(error))
+
+
+async def _handle_update(
     app: Application[Any, Any, Any, Any, Any, Any], coach: Coach, update: Update
-) -> bool:
-    """Handle one update, save it, then send its messages; True if it saved messages.
+) -> Unsent | None:
+    """Handle one update and save it with its messages; what it has to send.
 
     Changes and the "processed" mark (with the messages to send) commit together: after a
     crash the update is either done (and out of the inbox) or not at all (and handled again
-    from the inbox). Messages are sent after the commit, outside the write lock.
+    from the inbox). A handler's exception (PTB hands it to the error handler, which puts it
+    in the outbox) undoes the update's changes and is raised. Messages are sent after the
+    commit, outside the write lock.
     """
     box = outbox.Outbox()
     token = outbox.CURRENT.set(box)
     try:
         async with coach.store.unit_of_work():
             await app.process_update(update)
+            if box.failure is not None:
+                raise box.failure
             saved = box.saved_form()
             await coach.store.inbox.mark_processed(update.update_id, coach.clock(), saved)
     finally:
         outbox.CURRENT.reset(token)
-    await app.bot_data["send_outgoing"](box.items)
-    return saved is not None
+    if not box.items:
+        return None
+    return Unsent(update.update_id, _chat_of(update), tuple(box.items), saved=saved is not None)
 
 
-async def resend_unsent(app: Application[Any, Any, Any, Any, Any, Any]) -> int:
-    """Send messages saved by updates handled just before a crash; how many updates."""
-    coach: Coach = app.bot_data["coach"]
-    unsent = await coach.store.inbox.unsent()
-    for update_id, saved in unsent:
-        try:
-            items = outbox.restore(saved)
-        except (ValueError, KeyError, TypeError) as error:
-            log.error("saved messages of update %s unreadable, dropped: %s", update_id, error)
-        else:
-            await app.bot_data["send_outgoing"](items)
-    await coach.store.inbox.mark_sent([update_id for update_id, _ in unsent])
-    return len(unsent)
+async def _set_aside(
+    coach: Coach, update_id: int, sender: tuple[int | None, int | None], error: str
+) -> Unsent | None:
+    """Move an update to the dead letters; the friendly error reply to its chat, if known."""
+    user_id, chat_id = sender
+    box = outbox.Outbox()
+    if chat_id is not None:
+        box.send(chat_id, await coach.failure(UserRef(user_id) if user_id else None))
+    saved = box.saved_form()
+    await coach.store.inbox.set_aside(update_id, sender, error, coach.clock(), saved)
+    if chat_id is None:
+        return None
+    return Unsent(update_id, chat_id, tuple(box.items), saved=True)
+
+
+async def _deliver(
+    app: Application[Any, Any, Any, Any, Any, Any], coach: Coach, unsent: Unsent
+) -> None:
+    """Send an update's messages, then clear their saved copy at once (see the module)."""
+    await app.bot_data["send_outgoing"](unsent.items)
+    if unsent.saved:
+        await coach.store.inbox.mark_sent([unsent.update_id])
 
 
 @contextlib.asynccontextmanager
@@ -416,10 +498,10 @@ async def running(
 ) -> AsyncIterator[tuple[ChatQueues, Stop]]:
     """The bot's life around a source of updates (long polling or the webhook).
 
-    Initialises, starts the jobs, sends the replies a crash left unsent, queues the updates
-    it left in the inbox, and yields the chat queues and the stop event (SIGINT/SIGTERM, or
-    a failure that ends the process, which is raised after shutting down). On the way out
-    the updates being handled are finished, then everything shuts down, the database last,
+    Initialises, starts the jobs, queues the replies a crash left unsent and the updates it
+    left in the inbox, and yields the chat queues and the stop event (SIGINT/SIGTERM, or a
+    failure that ends the process, which is raised after shutting down). On the way out the
+    updates being handled are finished, then everything shuts down, the database last,
     however the way out began: its thread would otherwise keep the process alive.
     """
     stop = app.bot_data["stop"] = Stop()
@@ -429,6 +511,10 @@ async def running(
     try:
         await _start(app, stop)
         queues = chat_queues(app)
+        left = await unsent(app)
+        if left:
+            log.warning("sending the replies of %d update(s) interrupted by a crash", len(left))
+        queues.put(left)  # each chat's first, before its updates left in the inbox
         queues.put(await from_inbox(app))
         try:
             yield queues, stop
@@ -441,8 +527,8 @@ async def running(
 
 
 async def _start(app: Application[Any, Any, Any, Any, Any, Any], stop: asyncio.Event) -> None:
-    """Initialise (getMe, retried), wire up (post_init), start the jobs, resend what a crash
-    left unsent; Stopped if SIGINT/SIGTERM came first."""
+    """Initialise (getMe, retried), wire up (post_init), start the jobs; Stopped if
+    SIGINT/SIGTERM came first."""
     await until_done("getMe", app.initialize, stop, heartbeat_of(app))
     if stop.is_set():
         raise Stopped
@@ -451,9 +537,6 @@ async def _start(app: Application[Any, Any, Any, Any, Any, Any], stop: asyncio.E
     if stop.is_set():
         raise Stopped
     await app.start()
-    resent = await resend_unsent(app)
-    if resent:
-        log.warning("sent the replies of %d update(s) interrupted by a crash", resent)
 
 
 async def _shut_down(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -5,14 +5,19 @@ from __future__ import annotations
 import json
 import re
 import ssl
+import warnings
 from contextvars import ContextVar
 from functools import cache
 from typing import Any
 
 import aiohttp
 import certifi
-from telegram.error import NetworkError, TimedOut
+from telegram import Bot, Update
+from telegram.error import NetworkError, RetryAfter, TimedOut
 from telegram.request import BaseRequest, RequestData
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.telegram.quarantine import Unreadable, read_update
 
 # Bot API URLs carry the token ("/bot123:abc/sendMessage"); some aiohttp errors quote the URL.
 _TOKEN_IN_URL = re.compile(r"bot\d+:[\w-]+")
@@ -42,6 +47,15 @@ def _certificates() -> ssl.SSLContext:
 def without_token(text: str) -> str:
     """`text` with any Bot API token in a URL ("bot123:abc") cut out."""
     return _TOKEN_IN_URL.sub("bot<token>", text)
+
+
+def retry_seconds(error: RetryAfter) -> float:
+    """How long Telegram asked to wait (PTB gives seconds or a timedelta)."""
+    # PTB 22 warns on every read until it is switched to timedeltas; both forms work here.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        wait = error.retry_after
+    return float(wait) if isinstance(wait, int | float) else wait.total_seconds()
 
 
 def _redacted(error: BaseException) -> str:
@@ -224,6 +238,21 @@ class UpdatesRequest(JsonRequest):
     def raw(self, update_id: int) -> str | None:
         """The JSON of an update of the last fetched batch, as received."""
         return self._raw.get(update_id)
+
+    def reread(self, bot: Bot) -> list[Update | Unreadable]:
+        """The last fetched batch parsed update by update, where PTB failed on it as a whole.
+
+        PTB parses a batch in one go, so one update it cannot parse (a layout it does not
+        know) fails all of them; here only that one is Unreadable, to be set aside.
+        """
+        return [
+            read_update(update_id, json.loads(payload), payload, bot)
+            for update_id, payload in self._raw.items()
+        ]
+
+    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        self._raw = {}  # a failed fetch leaves no batch behind for `reread`
+        return await super().do_request(*args, **kwargs)
 
     # PTB's documented hook for decoding responses, static there; here it keeps the batch.
     def parse_json_payload(self, payload: bytes) -> dict[str, Any]:  # type: ignore[override]

@@ -5,6 +5,11 @@ one at a time: a crash in between loses the update (Telegram does not send it ag
 slow chat holds up everybody. This server uses the same path as long polling
 (bot/telegram/polling.py): the update goes into the inbox, then Telegram gets its answer, then the
 chat queues handle it. Should saving fail, Telegram gets a 500 and sends the update again.
+
+Telegram also repeats every post answered with a 5xx, so junk must not get one: a post that
+can never be an update (not JSON, not an object, no possible update_id) gets a 400 and one
+log line; one with an update_id that python-telegram-bot cannot parse gets a 200 and is set
+aside (bot/telegram/quarantine.py).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from bot.telegram.polling import (
     running,
     until_done,
 )
+from bot.telegram.quarantine import read_update, update_id_of
 from bot.telegram.transport import parse_update_json
 
 log = logging.getLogger(__name__)
@@ -50,15 +56,16 @@ def webhook_server(
             return web.Response(status=403)
         raw = await request.read()
         try:
-            data, body = parse_update_json(raw)
-            update = Update.de_json(data, app.bot)
-        except (ValueError, KeyError, TypeError):
-            update = None
-        if update is None:
-            return web.Response(status=400, text="not a Telegram update")
+            data, body = parse_update_json(raw)  # invalid UTF-8 is a ValueError too
+        except (ValueError, RecursionError) as error:
+            return _refused(f"not JSON ({type(error).__name__})")
+        update_id = update_id_of(data)
+        if update_id is None:
+            return _refused("no update_id")
+        entry = read_update(update_id, data, body, app.bot)
         await queues.wait_for_room()
         try:
-            fresh = await receive(app, [update], raw=lambda _: body)
+            fresh = await receive(app, [entry], raw=lambda _: body)
         except Exception as error:
             if not is_locked(error):
                 stop: Stop | None = app.bot_data.get("stop")
@@ -75,6 +82,12 @@ def webhook_server(
     server = web.Application(client_max_size=MAX_BODY)
     server.router.add_post(f"/{path}", on_update)
     return server
+
+
+def _refused(reason: str) -> web.Response:
+    """A post that can never be an update: 400, so Telegram does not send it again."""
+    log.warning("webhook post refused: %s", reason)
+    return web.Response(status=400, text="not a Telegram update")
 
 
 async def run_webhook(app: Application[Any, Any, Any, Any, Any, Any], settings: Settings) -> None:
