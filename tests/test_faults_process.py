@@ -28,6 +28,7 @@ import pytest
 
 from bot.config import ExitCode
 from bot.storage import Storage
+from bot.storage.database import MIGRATIONS
 from bot.telegram.app import fatal, sweep_job
 from bot.telegram.polling import ChatQueues, Stop, chat_queues, receive
 from tests.bot_process import BotProcess, start_bot, text_of
@@ -253,7 +254,9 @@ def _sqlite_file(path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("fault", ["corrupt", "read-only file", "read-only folder", "a folder"])
+@pytest.mark.parametrize(
+    "fault", ["corrupt", "read-only file", "read-only folder", "a folder", "a newer schema"]
+)
 def test_an_unusable_database_exits_with_5(
     faulty: FaultyBotAPI, tmp_path: Path, fault: str
 ) -> None:
@@ -267,6 +270,9 @@ def test_an_unusable_database_exits_with_5(
     elif fault == "read-only folder":
         _sqlite_file(db)
         folder.chmod(0o555)
+    elif fault == "a newer schema":
+        with contextlib.closing(sqlite3.connect(_sqlite_file(db))) as connection:
+            connection.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
     else:
         db.mkdir()
     since = time.monotonic()
