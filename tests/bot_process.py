@@ -82,14 +82,19 @@ def start_bot(api: FakeBotAPI, db: Path, log: Path, **env: str) -> BotProcess:
     return bot
 
 
-def backup(bot: BotProcess, target: Path) -> subprocess.CompletedProcess[str]:
-    """`python -m bot backup target` with the bot's settings."""
+def command(bot: BotProcess, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """`python -m bot ARGS` (backup, health, ...) with the bot's settings."""
     return subprocess.run(
-        [sys.executable, "-m", "bot", "backup", str(target)],
+        [sys.executable, "-m", "bot", *args],
         cwd=ROOT,
         env=dict(bot.environ),
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=timeout,
         check=False,
     )
+
+
+def backup(bot: BotProcess, target: Path) -> subprocess.CompletedProcess[str]:
+    """`python -m bot backup target` with the bot's settings."""
+    return command(bot, "backup", str(target))

@@ -11,8 +11,6 @@ import json
 import signal
 import socket
 import sqlite3
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -23,8 +21,7 @@ from typing import Any
 
 import pytest
 
-from tests.bot_process import BotProcess, start_bot, text_of
-from tests.conftest import ROOT
+from tests.bot_process import BotProcess, command, start_bot, text_of
 from tests.fake_bot_api import FakeBotAPI, Sent
 
 ADMIN = {"BOT_ADMIN_IDS": "42"}
@@ -63,15 +60,7 @@ def _dead_letters(db: Path) -> list[tuple[int, int | None, str]]:
 
 
 def _health(bot: BotProcess) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "health"],
-        cwd=ROOT,
-        env=dict(bot.environ),
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    result = command(bot, "health", timeout=30)
     return result.stdout
 
 

@@ -31,7 +31,7 @@ from bot.storage import Storage
 from bot.storage.database import MIGRATIONS
 from bot.telegram.app import fatal, sweep_job
 from bot.telegram.polling import ChatQueues, Stop, chat_queues, receive
-from tests.bot_process import BotProcess, start_bot, text_of
+from tests.bot_process import BotProcess, command, start_bot, text_of
 from tests.conftest import ROOT
 from tests.fake_bot_api import DROP, FakeBotAPI
 from tests.offline import TOKEN, OfflineRequest, UpdateFactory, to_update
@@ -109,12 +109,12 @@ class UnprivilegedBot(BotProcess):
     are read-only (root ignores file modes otherwise)."""
 
     def start(self) -> UnprivilegedBot:
-        command = [sys.executable, "-m", "bot", "run"]
+        argv = [sys.executable, "-m", "bot", "run"]
         if os.geteuid() == 0:
-            command = ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner", *command]
+            argv = ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner", *argv]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                command, cwd=ROOT, env=self.environ, stdout=log, stderr=subprocess.STDOUT
+                argv, cwd=ROOT, env=self.environ, stdout=log, stderr=subprocess.STDOUT
             )
         return self
 
@@ -162,15 +162,7 @@ def _exits(bot: BotProcess, code: ExitCode, names: str, case: str, since: float)
 
 
 def _health(bot: BotProcess) -> tuple[int, str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "health"],
-        cwd=ROOT,
-        env=dict(bot.environ),
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    result = command(bot, "health", timeout=30)
     return result.returncode, result.stdout.splitlines()[0]  # the verdict
 
 
