@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import timedelta
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 from telegram import (
     Bot,
@@ -35,7 +35,6 @@ from telegram.error import (
     Forbidden,
     InvalidToken,
     NetworkError,
-    RetryAfter,
     TelegramError,
 )
 from telegram.ext import (
@@ -77,7 +76,7 @@ from bot.telegram import outbox
 from bot.telegram.heartbeat import Heartbeat, heartbeat_path
 from bot.telegram.polling import Stop, Stopped, heartbeat_of, run_polling, until_done
 from bot.telegram.throttle import FloodGuard
-from bot.telegram.transport import JsonRequest, UpdatesRequest, retry_seconds, without_token
+from bot.telegram.transport import JsonRequest, UpdatesRequest, without_token
 from bot.telegram.webhook import run_webhook
 
 log = logging.getLogger(__name__)
@@ -181,8 +180,6 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
 
 T = TypeVar("T")
 RETRY_DELAYS = (0.5, 1.0, 2.0)
-# The longest wait between two tries of a reply that keeps failing.
-MAX_RETRY_DELAY = 60.0
 
 
 class Retrying(Protocol):
@@ -213,21 +210,12 @@ async def until_delivered(call: Callable[[], Awaitable[T]]) -> T:
 
     5xx answers and network errors are tried again with growing pauses, a 429 (after the
     rate limiter's own retries) after as long as Telegram asks; any other error (400, 403,
-    ...) is raised.
+    ...) is raised. Nothing stops it but success: a reply is kept until it is delivered
+    (on SIGTERM the chat queues give it a grace period, then cancel it; it stays saved).
     """
-    delay = RETRY_DELAYS[0]
-    while True:
-        try:
-            return await call()
-        except BadRequest:
-            raise
-        except RetryAfter as error:
-            wait = retry_seconds(error)
-            log.warning("Bot API asks to wait; retrying in %.0f s", wait)
-        except NetworkError as error:
-            wait, delay = delay, min(delay * 2, MAX_RETRY_DELAY)
-            log.warning("Bot API call failed (%s); retrying in %.1f s", error, wait)
-        await asyncio.sleep(wait)
+    never = asyncio.Event()
+    done = await until_done("sending a reply", call, never, Heartbeat(None), RETRY_DELAYS[0])
+    return cast(T, done)
 
 
 async def deliver(bot: Bot, chat_id: int, reply: Reply, retrying: Retrying = with_retries) -> None:

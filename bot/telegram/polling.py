@@ -93,14 +93,18 @@ def heartbeat_of(app: Application[Any, Any, Any, Any, Any, Any]) -> Heartbeat:
 
 
 async def until_done(
-    what: str, call: Callable[[], Awaitable[T]], stop: asyncio.Event, heartbeat: Heartbeat
+    what: str,
+    call: Callable[[], Awaitable[T]],
+    stop: asyncio.Event,
+    heartbeat: Heartbeat,
+    first_retry: float = FIRST_RETRY,
 ) -> T | None:
     """`call()` until it succeeds, backing off on passing failures; None if `stop` came first.
 
     Passing: network errors, timeouts, 5xx, a proxy's page, a garbled answer (NetworkError)
-    and 429 (waited out as told). Anything else (401, 409, a 400, a bug) is raised.
+    and 429 (waited out as told). Anything else (401, 409, a 400, a 403, a bug) is raised.
     """
-    delay = FIRST_RETRY
+    delay = first_retry
     while not stop.is_set():
         task = asyncio.ensure_future(call())
         if not await _until_first(task, stop):
