@@ -102,7 +102,7 @@ def startup_s() -> float:
 # VmHWM, not ru_maxrss: a child's ru_maxrss starts at its parent's peak on Linux.
 _RESIDENT = """
 import sys
-import bot.telegram.app
+import bot.telegram.process
 from bot.answering.service import AnswerService
 from bot.knowledge import load
 service = AnswerService(load())

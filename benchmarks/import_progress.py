@@ -26,7 +26,7 @@ import asyncio, io, json, random, sys, tempfile, time, zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 sys.path.insert(0, {root!r})
-import bot.telegram.app  # the process the bot runs in, front door included
+import bot.telegram.process  # the process the bot runs in, front door included
 from bot.answering.service import AnswerService
 from bot.coach import Coach, UserRef
 from bot.followups import progress_chart

@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import bot.telegram.app  # noqa: E402, F401  (the process the bot runs in, front door included)
+import bot.telegram.process  # noqa: E402, F401  (the process the bot runs in, front door included)
 from bot.answering.service import AnswerService  # noqa: E402
 from bot.knowledge import load  # noqa: E402
 from bot.storage import Storage  # noqa: E402

@@ -295,7 +295,7 @@ def _command(args: argparse.Namespace) -> int:
     if settings.token is None:
         print("error: BOT_TOKEN is required for `run` (or use `chat`)", file=sys.stderr)
         return 2
-    from bot.telegram.app import run
+    from bot.telegram.process import run
 
     return run(settings, service)
 

@@ -29,7 +29,8 @@ import pytest
 from bot.config import ExitCode
 from bot.storage import Storage
 from bot.storage.database import MIGRATIONS
-from bot.telegram.app import fatal, sweep_job
+from bot.telegram.app import sweep_job
+from bot.telegram.fatal import fatal
 from bot.telegram.polling import ChatQueues, Stop, chat_queues, receive
 from tests.bot_process import BotProcess, command, start_bot, text_of
 from tests.conftest import ROOT
@@ -563,7 +564,7 @@ def _post_or_refused(url: str, update: dict[str, object]) -> int:
 def test_a_lingering_thread_does_not_keep_the_process_alive() -> None:
     script = (
         "import threading, sys\n"
-        "from bot.telegram.app import end\n"
+        "from bot.telegram.process import end\n"
         "threading.Thread(target=threading.Event().wait, name='stuck').start()\n"
         "sys.exit(end(5))\n"
     )

@@ -22,7 +22,7 @@ being handled; the rest stays in the inbox (and unsent replies saved) for the ne
 Passing failures (the network, 5xx, a proxy's page, a database locked by another process)
 are retried with backoff, at start-up too. A failure that must end the process (401, 409,
 an unusable database), wherever it arises, sets `Stop`; `running` then shuts everything
-down, the database last, and raises it for bot.telegram.app.run to exit with its code.
+down, the database last, and raises it for bot.telegram.process.run to exit with its code.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ class Stopped(Exception):
 
 
 def heartbeat_of(app: Application[Any, Any, Any, Any, Any, Any]) -> Heartbeat:
-    """The process's heartbeat (set by bot.telegram.app.run); one that only logs otherwise."""
+    """The process's heartbeat (set by bot.telegram.process.run); one that only logs otherwise."""
     heartbeat = app.bot_data.get("heartbeat")
     if heartbeat is None:
         heartbeat = app.bot_data["heartbeat"] = Heartbeat(None)
