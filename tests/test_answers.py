@@ -265,6 +265,31 @@ def test_a_certain_classifier_overrules_a_slightly_closer_out_of_scope_topic(
     assert second_opinion(*decided, ranked, query, outside, doubtful, policy)[0] == "decline"
 
 
+def test_a_likely_entry_below_the_threshold_is_answered_only_when_nothing_speaks_against_it(
+    kb: KnowledgeBase,
+) -> None:
+    entry = kb.entry("li-note")
+    assert entry is not None
+    policy = Policy()
+    top = Scored(entry, (policy.agreed + policy.answer) / 2)
+    ranked = [top]
+    query = Query("x", {"x": 1.0}, frozenset(), "de")
+    decided = decide(ranked, query, policy)
+    assert decided[0] == "decline"
+    likely = Guess(entry.id, policy.likely_probability, policy.likely_out_of_scope)
+    assert second_opinion(*decided, ranked, query, 0.0, likely, policy) == ("answer", [top])
+    # "out of scope" a little more likely, a closer out-of-scope topic, or a weaker
+    # classifier: still declined, with the entry offered
+    wary = Guess(entry.id, policy.likely_probability, policy.likely_out_of_scope + 0.01)
+    unsure = Guess(entry.id, policy.likely_probability - 0.01, 0.0)
+    for guess, outside in ((wary, 0.0), (likely, top.score + 1), (unsure, 0.0)):
+        decided = decide(ranked, query, policy, outside)
+        assert second_opinion(*decided, ranked, query, outside, guess, policy) == decided
+    weak = Scored(entry, policy.agreed - 0.1)
+    decided = decide([weak], query, policy)
+    assert second_opinion(*decided, [weak], query, 0.0, likely, policy) == decided
+
+
 @pytest.mark.parametrize(
     ("question", "entry"),
     [
