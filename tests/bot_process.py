@@ -54,6 +54,11 @@ class BotProcess:
             self.process.wait()
             raise
 
+    def kill(self) -> None:
+        """SIGKILL the bot if it still runs: what a test leaves behind when it fails."""
+        if self.process is not None and self.process.poll() is None:
+            self.stop(signal.SIGKILL)
+
     def wait(self, timeout: float = 30.0) -> int:
         """The exit code of a process expected to end by itself."""
         assert self.process is not None

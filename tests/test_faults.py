@@ -44,8 +44,7 @@ def test_answers_survive_5xx_dropped_connections_and_429_bursts(
         api.wait_for(lambda c: "Willkommen" in text_of(c), after=mark, timeout=20)
         assert bot.stop() == 0
     finally:
-        if bot.process and bot.process.poll() is None:
-            bot.stop(signal.SIGKILL)
+        bot.kill()
     assert "Traceback" not in bot.output()
 
 
@@ -72,8 +71,7 @@ def test_a_slow_chat_does_not_hold_up_the_others(api: FakeBotAPI, tmp_path: Path
         assert later.at < slow.at - 1.0
         assert bot.stop() == 0
     finally:
-        if bot.process and bot.process.poll() is None:
-            bot.stop(signal.SIGKILL)
+        bot.kill()
 
 
 def test_sigkill_during_writes_loses_nothing(api: FakeBotAPI, tmp_path: Path) -> None:
@@ -87,8 +85,7 @@ def test_sigkill_during_writes_loses_nothing(api: FakeBotAPI, tmp_path: Path) ->
         time.sleep(0.05)
         bot.stop(signal.SIGKILL)  # in the middle of the burst
     finally:
-        if bot.process and bot.process.poll() is None:
-            bot.stop(signal.SIGKILL)
+        bot.kill()
     confirmed_before = {n for n in names if any(f"an {n}." in text_of(c) for c in api.sent())}
     assert confirmed_before, "some requests were handled before the kill"
 
@@ -102,8 +99,7 @@ def test_sigkill_during_writes_loses_nothing(api: FakeBotAPI, tmp_path: Path) ->
         time.sleep(2.5)
         assert bot.stop() == 0
     finally:
-        if bot.process and bot.process.poll() is None:
-            bot.stop(signal.SIGKILL)
+        bot.kill()
     with sqlite3.connect(db) as connection:
         assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         stored = [row[0] for row in connection.execute("SELECT name FROM follow_ups")]
@@ -164,8 +160,7 @@ def test_webhook_answers_with_the_secret_and_refuses_without(
         api.wait_for(lambda c: "Willkommen" in text_of(c) and c.params["chat_id"] == 62, after=mark)
         assert bot.stop() == 0
     finally:
-        if bot.process and bot.process.poll() is None:
-            bot.stop(signal.SIGKILL)
+        bot.kill()
     output = bot.output()
     assert "s3cret-Token_1" not in output and TOKEN not in output
 
@@ -183,8 +178,7 @@ def test_backup_while_the_bot_writes(api: FakeBotAPI, tmp_path: Path) -> None:
         api.wait_for(lambda c: "Person 39" in text_of(c), timeout=30)
         bot.stop()
     finally:
-        if bot.process and bot.process.poll() is None:
-            bot.stop(signal.SIGKILL)
+        bot.kill()
     with sqlite3.connect(copy) as connection:
         assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         saved = connection.execute("SELECT COUNT(*) FROM follow_ups").fetchone()[0]
@@ -210,7 +204,6 @@ def test_start_up_waits_for_the_bot_api(tmp_path: Path) -> None:
         api.wait_for(lambda c: c.method == "setMyCommands", timeout=30)
         assert bot.stop() == 0
     finally:
-        if bot.process and bot.process.poll() is None:
-            bot.stop(signal.SIGKILL)
+        bot.kill()
         api.stop()
     assert "getMe failed" in bot.output() and TOKEN not in bot.output()

@@ -41,8 +41,7 @@ def running(api: FakeBotAPI, tmp_path: Path) -> Iterator[Callable[..., BotProces
 
     yield start
     for bot in started:
-        if bot.process and bot.process.poll() is None:
-            bot.stop(signal.SIGKILL)
+        bot.kill()
 
 
 def _to(chat: int, *words: str) -> Callable[[Sent], bool]:
@@ -202,8 +201,7 @@ def test_webhook_junk_gets_400_and_an_unparsable_update_200_and_set_aside(
         record_property("recovery_s", round(time.monotonic() - fault_end, 2))
         assert bot.stop() == 0
     finally:
-        if bot.process and bot.process.poll() is None:
-            bot.stop(signal.SIGKILL)
+        bot.kill()
     assert [text for text in _texts_to(api, 87) if FAILED in text] == [_texts_to(api, 87)[0]]
     assert [row[0] for row in _dead_letters(tmp_path / "bot.sqlite3")] == [broken["update_id"]]
     output = bot.output()

@@ -13,7 +13,6 @@ import contextlib
 import json
 import os
 import resource
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -120,17 +119,12 @@ class UnprivilegedBot(BotProcess):
         return self
 
 
-def _kill(bot: BotProcess) -> None:
-    if bot.process is not None and bot.process.poll() is None:
-        bot.stop(signal.SIGKILL)
-
-
 @contextlib.contextmanager
 def _killed_on_failure(bot: BotProcess) -> Iterator[None]:
     try:
         yield
     except BaseException:
-        _kill(bot)
+        bot.kill()
         raise
 
 
@@ -152,7 +146,7 @@ def _exits(bot: BotProcess, code: ExitCode, names: str, case: str, since: float)
     try:
         returned = bot.wait(EXIT_WITHIN)
     finally:
-        _kill(bot)
+        bot.kill()
     print(f"TIMING {case}: exited {time.monotonic() - since:.1f} s after the fault")
     output = bot.output()
     assert returned == code, output[-2000:]
@@ -348,7 +342,7 @@ def test_a_failing_start_up_call_is_retried(
         faulty.heal()
         _answers_again(faulty, bot, f"{status} from {method} at start-up", time.monotonic())
     finally:
-        _kill(bot)
+        bot.kill()
 
 
 def test_sigterm_while_start_up_retries_ends_at_once(faulty: FaultyBotAPI, tmp_path: Path) -> None:
@@ -361,7 +355,7 @@ def test_sigterm_while_start_up_retries_ends_at_once(faulty: FaultyBotAPI, tmp_p
         assert bot.stop(timeout=EXIT_WITHIN) == ExitCode.STOPPED
         print(f"TIMING SIGTERM during start-up retries: exited {time.monotonic() - since:.1f} s")
     finally:
-        _kill(bot)
+        bot.kill()
     assert "Traceback" not in bot.output()
 
 
@@ -389,7 +383,7 @@ def test_polling_comes_back_after(faulty: FaultyBotAPI, tmp_path: Path, case: st
         faulty.heal()
         _answers_again(faulty, bot, case, time.monotonic())
     finally:
-        _kill(bot)
+        bot.kill()
 
 
 def test_a_wrong_result_from_sendmessage_is_retried(faulty: FaultyBotAPI, tmp_path: Path) -> None:
@@ -404,7 +398,7 @@ def test_a_wrong_result_from_sendmessage_is_retried(faulty: FaultyBotAPI, tmp_pa
         print(f"TIMING sendMessage result 'x': answered {time.monotonic() - since:.1f} s later")
         _answers_again(faulty, bot, "sendMessage result 'x' (then a new message)", since)
     finally:
-        _kill(bot)
+        bot.kill()
 
 
 def test_a_database_locked_past_the_busy_timeout_is_waited_for(
@@ -425,7 +419,7 @@ def test_a_database_locked_past_the_busy_timeout_is_waited_for(
         _answers_again(faulty, bot, "database locked (then a new message)", since)
     finally:
         locker.close()
-        _kill(bot)
+        bot.kill()
 
 
 async def test_an_update_meeting_a_locked_database_waits_first_in_its_line(
@@ -517,7 +511,7 @@ def test_debug_logs_hold_neither_the_token_nor_a_quoted_url(
         faulty.wait_for(lambda c: "So nutzen Sie" in text_of(c), after=mark)
         assert bot.stop() == 0
     finally:
-        _kill(bot)
+        bot.kill()
     output = bot.output()
     assert TOKEN not in output
     assert "bot<token>" in output, "the page quoting the URL was logged, without the token"
@@ -545,7 +539,7 @@ def test_debug_logs_hold_no_webhook_secret(faulty: FaultyBotAPI, tmp_path: Path)
         assert _health(bot)[0] == 0
         assert bot.stop() == 0
     finally:
-        _kill(bot)
+        bot.kill()
     output = bot.output()
     assert WEBHOOK_SECRET not in output and TOKEN not in output
     assert "<secret>" in output, "setWebhook's parameters were logged, without the secret"

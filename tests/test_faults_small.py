@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -57,8 +56,7 @@ def bot_api_run(api: FakeBotAPI, tmp_path: Path) -> Iterator[BotProcess]:
     try:
         yield bot
     finally:
-        if bot.process and bot.process.poll() is None:
-            bot.stop(signal.SIGKILL)
+        bot.kill()
     assert "Traceback" not in bot.output()
 
 
@@ -193,8 +191,7 @@ def test_database_heartbeat_and_backups_are_owner_only(
         assert _mode(copy) == 0o600
         assert bot.stop() == 0
     finally:
-        if bot.process and bot.process.poll() is None:
-            bot.stop(signal.SIGKILL)
+        bot.kill()
     # A mode the operator chose for an existing database is theirs: kept, not changed.
     db.chmod(0o640)
     bot = start_bot(api, db, tmp_path / "bot.log")
@@ -202,8 +199,7 @@ def test_database_heartbeat_and_backups_are_owner_only(
         assert _mode(db) == 0o640
         assert bot.stop() == 0
     finally:
-        if bot.process and bot.process.poll() is None:
-            bot.stop(signal.SIGKILL)
+        bot.kill()
 
 
 def test_backup_refuses_a_dangling_symlink(api: FakeBotAPI, tmp_path: Path) -> None:

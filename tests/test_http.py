@@ -68,8 +68,7 @@ def test_conversation_survives_restart_and_flood_control(api: FakeBotAPI, tmp_pa
 
         assert bot.stop(signal.SIGTERM) == 0
     finally:
-        if bot.process and bot.process.poll() is None:
-            bot.stop(signal.SIGKILL)
+        bot.kill()
 
     bot = start_bot(api, tmp_path / "bot.sqlite3", tmp_path / "bot.log")
     try:
@@ -119,8 +118,7 @@ def test_nudges_arrive_once_across_sigkill_and_resist_replay(
         api.wait_for(lambda c: "Notiert: XING-Anfrage an Max Muster" in text_of(c), after=mark)
         bot.stop(signal.SIGKILL)  # before Max's nudge is due
     finally:
-        if bot.process and bot.process.poll() is None:
-            bot.stop(signal.SIGKILL)
+        bot.kill()
 
     time.sleep(3.5)  # the nudge falls due while the bot is down
     mark = api.mark()
@@ -145,8 +143,7 @@ def test_nudges_arrive_once_across_sigkill_and_resist_replay(
         api.wait_for(lambda c: "als angenommen vermerkt" in text_of(c), after=mark)
         bot.stop()
     finally:
-        if bot.process and bot.process.poll() is None:
-            bot.stop(signal.SIGKILL)
+        bot.kill()
 
     with sqlite3.connect(db) as connection:
         rows = dict(connection.execute("SELECT name, state FROM follow_ups").fetchall())
@@ -187,8 +184,7 @@ def test_an_export_sent_as_a_file_is_imported_and_progress_comes_as_a_photo(
         assert photo.files["photo"][:8] == b"\x89PNG\r\n\x1a\n"
         assert bot.stop() == 0
     finally:
-        if bot.process and bot.process.poll() is None:
-            bot.stop(signal.SIGKILL)
+        bot.kill()
     assert TOKEN not in bot.output()
 
 
@@ -210,8 +206,7 @@ def test_inline_mode_over_http(api: FakeBotAPI, tmp_path: Path) -> None:
         assert (json.loads(results) if isinstance(results, str) else results) == []
         assert bot.stop() == 0
     finally:
-        if bot.process and bot.process.poll() is None:
-            bot.stop(signal.SIGKILL)
+        bot.kill()
 
 
 def test_a_lone_surrogate_stops_nobody(api: FakeBotAPI, tmp_path: Path) -> None:
@@ -228,5 +223,4 @@ def test_a_lone_surrogate_stops_nobody(api: FakeBotAPI, tmp_path: Path) -> None:
             )
         assert bot.stop() == 0
     finally:
-        if bot.process and bot.process.poll() is None:
-            bot.stop(signal.SIGKILL)
+        bot.kill()
