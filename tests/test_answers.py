@@ -247,15 +247,16 @@ def test_rerank_lets_the_classifier_break_near_ties_without_raising_scores(
     assert rerank(ranked, None, policy) == ranked
 
 
-def test_a_certain_classifier_overrules_a_slightly_closer_out_of_scope_topic(
-    kb: KnowledgeBase,
+@pytest.mark.parametrize("above_agreed", [0.0, 10.0, 35.0])
+def test_a_certain_classifier_overrules_a_closer_out_of_scope_topic(
+    kb: KnowledgeBase, above_agreed: float
 ) -> None:
     entry = kb.entry("li-withdraw")
     assert entry is not None
     policy = Policy()
-    top = Scored(entry, policy.answer + 20)
+    top = Scored(entry, policy.agreed + above_agreed)
     query = Query("x", {"x": 1.0}, frozenset(), "de")
-    outside = top.score + 1
+    outside = top.score + 20
     ranked = [top]
     assert decide(ranked, query, policy, outside)[0] == "decline"
     certain = Guess(entry.id, policy.certain_probability, 0.0)
@@ -263,6 +264,19 @@ def test_a_certain_classifier_overrules_a_slightly_closer_out_of_scope_topic(
     decided = decide(ranked, query, policy, outside)
     assert second_opinion(*decided, ranked, query, outside, certain, policy) == ("answer", [top])
     assert second_opinion(*decided, ranked, query, outside, doubtful, policy)[0] == "decline"
+    weak = Scored(entry, policy.agreed - 0.1)
+    decided = decide([weak], query, policy, outside)
+    assert second_opinion(*decided, [weak], query, outside, certain, policy) == decided
+
+
+def test_a_story_with_the_question_last_is_answered(service: AnswerService) -> None:
+    # The issue's own example: "Mail-Adresse" also fits changing one's login address.
+    story = (
+        "Ich hab gestern 50 Anfragen verschickt, jetzt will LinkedIn ne Mail-Adresse. Was soll das?"
+    )
+    outcome, matched, text = _ask(service, story)
+    assert (outcome, matched) == ("answer", "li-email")
+    assert "E-Mail-Adresse" in text
 
 
 def test_a_likely_entry_below_the_threshold_is_answered_only_when_nothing_speaks_against_it(

@@ -66,9 +66,9 @@ class Policy:
     # classifier names it with at least `switch_probability`.
     switch_probability: float = 0.85
     switch_margin: float = 10.0
-    # A top entry that would be answered but for a closer out-of-scope topic is answered
-    # anyway when the classifier names it with `certain_probability` and holds "out of
-    # scope" at `certain_out_of_scope` at most.
+    # A top entry at or above `agreed` that loses to a closer out-of-scope topic is
+    # answered anyway when the classifier names it with `certain_probability` and holds
+    # "out of scope" at `certain_out_of_scope` at most.
     certain_probability: float = 0.95
     certain_out_of_scope: float = 0.02
     # Candidates within `rerank_band` of the best are put in the order of their score plus
@@ -167,11 +167,11 @@ def second_opinion(
     if pick is None or pick.score < policy.agreed:
         return outcome, shown
     if outside > top.score:
-        # An out-of-scope topic that fits a little better loses to a classifier all but
-        # certain of a top entry strong enough to answer on its own.
+        # An out-of-scope topic that fits better loses to a classifier all but certain of
+        # the top entry ("50 Anfragen verschickt, jetzt will LinkedIn ne Mail-Adresse" shares
+        # "Mail-Adresse" with changing one's login address).
         certain = (
             pick is top
-            and top.score >= policy.answer
             and guess.probability >= policy.certain_probability
             and guess.out_of_scope <= policy.certain_out_of_scope
         )
