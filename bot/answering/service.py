@@ -56,16 +56,16 @@ class Policy:
     # withdrawn when the classifier puts "out of scope" at `out_of_scope_probability` or more.
     agreed: float = 25.0
     agreed_probability: float = 0.9
-    # An unsure top entry is also answered when the classifier names it with at least
-    # `likely_probability`, holds "out of scope" at `likely_out_of_scope` at most, and no
-    # out-of-scope topic fits the question better than that entry.
-    likely_probability: float = 0.5
-    likely_out_of_scope: float = 0.15
     out_of_scope_probability: float = 0.3
     # ... and a runner-up within `switch_margin` of the top is answered instead when the
     # classifier names it with at least `switch_probability`.
     switch_probability: float = 0.85
     switch_margin: float = 10.0
+    # An unsure top entry is also answered when the classifier names it with at least
+    # `likely_probability`, holds "out of scope" at `likely_out_of_scope` at most, and no
+    # out-of-scope topic fits the question better than that entry.
+    likely_probability: float = 0.5
+    likely_out_of_scope: float = 0.15
     # A top entry at or above `agreed` that loses to a closer out-of-scope topic is
     # answered anyway when the classifier names it with `certain_probability` and holds
     # "out of scope" at `certain_out_of_scope` at most.
@@ -180,9 +180,8 @@ def second_opinion(
         guess.probability >= policy.likely_probability
         and guess.out_of_scope <= policy.likely_out_of_scope
     )
-    if (pick is top and (guess.probability >= policy.agreed_probability or likely)) or (
-        sure_of_close_one
-    ):
+    confirmed = pick is top and (guess.probability >= policy.agreed_probability or likely)
+    if confirmed or sure_of_close_one:
         return "answer", [pick]
     return outcome, shown
 
