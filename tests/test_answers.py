@@ -370,3 +370,27 @@ def test_the_keynote_is_found_and_dated_as_the_articles(
     assert answer.outcome == "answer" and answer.match is not None
     text = to_plain(answer.reply)
     assert "B2B Nord" in text and "2019" in text
+
+
+def test_the_classifier_gives_a_platforms_topic_to_the_named_platform(
+    service: AnswerService,
+) -> None:
+    # The classifier hears "Kontaktanfrage von Unbekannten" as the XING entry's words; on
+    # LinkedIn the same topic is the LinkedIn twin, and that is what gets answered.
+    question = (
+        "Seit gestern bekomme ich auf LinkedIn Kontaktanfragen von unbekannten Personen. Was tun?"
+    )
+    query, ranking = service.rank(question)
+    assert (
+        service.intents.guess(question, (s.entry.id for s in ranking.entries)).label == "xing-react"
+    )
+    guess = service.guess(question, ranking.entries, query.platforms)
+    assert (
+        guess is not None and guess.label == "li-react" and "xing-react" not in guess.probabilities
+    )
+    assert sum(guess.probabilities.values()) == pytest.approx(1.0)
+    outcome, matched, _ = _ask(service, question)
+    assert (outcome, matched) == ("answer", "li-react")
+    # without a platform named, nothing moves
+    unnamed = service.guess(question, ranking.entries)
+    assert unnamed is not None and unnamed.label == "xing-react"

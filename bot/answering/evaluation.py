@@ -196,7 +196,7 @@ def sweep(
     for case in cases:
         text = matched_text(case.q)
         query, ranking = service.rank(text)
-        guess = service.guess(text, ranking.entries)
+        guess = service.guess(text, ranking.entries, query.platforms)
         ranked.append((case, query, ranking, guess, query.lang or "de"))
     rows = []
     on_topic = sum(case.on_topic for case in cases) or 1

@@ -257,7 +257,8 @@ class AnswerService:
         query, ranking = self.rank(text)
         lang = lang or query.lang or fallback
         ranked = ranking.entries
-        outcome, shown = choose(ranking, query, self.guess(text, ranked), self.policy)
+        guess = self.guess(text, ranked, query.platforms)
+        outcome, shown = choose(ranking, query, guess, self.policy)
         # "Wer bist du?" as a whole is small talk even if its words happen to match an entry;
         # "Hallo, wie lang darf die Notiz sein?" is a question with a greeting in front.
         whole = self.smalltalk.detect_whole(text)
@@ -282,9 +283,28 @@ class AnswerService:
         alternatives = tuple(s for s in ranked[:3] if match is None or s is not match)
         return Answer(question, lang, outcome, reply, match, alternatives, offers)
 
-    def guess(self, text: str, ranked: Sequence[Scored]) -> Guess | None:
-        """The classifier's view of `text`, among the ranked entries and "out of scope"."""
-        return self.intents.guess(text, (s.entry.id for s in ranked))
+    def guess(
+        self, text: str, ranked: Sequence[Scored], platforms: frozenset[str] = frozenset()
+    ) -> Guess | None:
+        """The classifier's view of `text`, among the ranked entries and "out of scope".
+
+        The classifier reads words, not platforms: "Kontaktanfrage von einer unbekannten
+        Person" on LinkedIn sounds like the XING entry as much as the LinkedIn one. When the
+        question names a platform, the share of an entry about the other one goes to its
+        twin (the same topic on the named platform).
+        """
+        guess = self.intents.guess(text, (s.entry.id for s in ranked))
+        if guess is None or not platforms:
+            return guess
+        shares = dict(guess.probabilities)
+        for scored in ranked:
+            entry = scored.entry
+            if entry.twin and entry.id in shares and not platforms & set(entry.platforms):
+                shares[entry.twin] = shares.get(entry.twin, 0.0) + shares.pop(entry.id)
+        if len(shares) == len(guess.probabilities):
+            return guess
+        label = max(shares, key=shares.__getitem__)
+        return replace(guess, label=label, probability=shares[label], probabilities=shares)
 
     def rank(self, text: str) -> tuple[Query, Ranking]:
         """The whole message's query, and the ranking of the message or of its best part.
