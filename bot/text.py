@@ -9,15 +9,28 @@ _FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "ẞ": "s
 # "E-Mail", "e mail" and "eMail" are one word for users; join them before splitting on "-".
 _EMAIL = re.compile(r"\be[\s\-]?mails?\b")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
+# Contractions, with any apostrophe a phone or a web page types: "don't" and "don’t" are
+# "do not", "won't" is "will not", "you're" is "you", "LinkedIn's" is "linkedin", "gibt's"
+# is "gibt", so no stray "re", "ve", "don" or "wo" is taken for a word of its own.
+_APOSTROPHE = "['\u2019\u2018`\u00b4]"
+_IRREGULAR_NOT = {"wo": "will", "ca": "can", "sha": "shall"}  # won't, can't, shan't
+_NOT = re.compile(rf"\b([a-z]+)n{_APOSTROPHE}t\b")
+_CLITIC = re.compile(rf"(?<=[a-z]){_APOSTROPHE}(?:s|re|ve|ll|d|m)\b")
 # Light stemming: enough to meet plural, verb and "-ung" forms in both languages, applied
 # identically to questions and knowledge, so the stems need not be real words.
 _SUFFIXES = ("ungen", "ung", "ing", "ern", "en", "er", "ed", "es", "e", "n", "s")
 _MIN_STEM = 4
 
 
+def _spell_out_not(match: re.Match[str]) -> str:
+    verb = match.group(1)
+    return _IRREGULAR_NOT.get(verb, verb) + " not"
+
+
 def fold(text: str) -> str:
     """Lower-case, spell out umlauts and ß, drop accents, punctuation to single spaces."""
     text = text.lower().translate(_FOLD)
+    text = _CLITIC.sub("", _NOT.sub(_spell_out_not, text))
     if not text.isascii():
         text = unicodedata.normalize("NFKD", text)
         text = "".join(ch for ch in text if not unicodedata.combining(ch))

@@ -37,3 +37,29 @@ def test_stem_keeps_short_words_and_numbers() -> None:
 def test_fold_of_emoji_and_foreign_script_is_empty() -> None:
     assert fold("😀🙏") == ""
     assert words("مرحبا שלום") == []
+
+
+def test_contractions_leave_no_stray_fragments_whatever_the_apostrophe() -> None:
+    # Web pages type ’ where phones type ': both spell out the same words.
+    assert words("I don’t know them") == words("I don't know them") == ["do", "not", "know", "them"]
+    assert words("you’re, I’ve, I'll, I'd, I'm") == ["you"]
+    assert words("won't can’t shan't isn`t") == [
+        "will",
+        "not",
+        "can",
+        "not",
+        "shall",
+        "not",
+        "is",
+        "not",
+    ]
+    assert words("LinkedIn’s limit, XING's groups, gibt´s das?") == [
+        "linkedin",
+        "limit",
+        "xing",
+        "groups",
+        "gibt",
+        "das",
+    ]
+    # an apostrophe that is no contraction still separates words
+    assert words("'Kontakt hinzufügen'") == ["kontakt", "hinzufuegen"]
