@@ -34,6 +34,8 @@ def _ask(service: AnswerService, question: str) -> tuple[str, str | None, str]:
         ("sieht der andere wenn ich bei xing ablehne", "xing-decline-hidden", "nicht"),
         ("wen soll ich als erstes adden", "whom", "Kolleg"),
         ("zu viele treffer namenssuche", "find-common", "Stadt"),
+        # "how many" asks for a number: the weekly limit, not how to send one
+        ("how many requests can i send out", "li-weekly-limit", "100"),
     ],
 )
 def test_colloquial_and_misspelt_german_is_answered(
