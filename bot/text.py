@@ -16,8 +16,10 @@ _APOSTROPHE = "['\u2019\u2018`\u00b4]"
 _IRREGULAR_NOT = {"wo": "will", "ca": "can", "sha": "shall"}  # won't, can't, shan't
 _NOT = re.compile(rf"\b([a-z]+)n{_APOSTROPHE}t\b")
 _CLITIC = re.compile(rf"(?<=[a-z]){_APOSTROPHE}(?:s|re|ve|ll|d|m)\b")
-# "Wie viele?" and "how many?" ask for a number: one word each, so the lexicon can map them.
-_HOW_MANY = re.compile(r"\b(?:wie viele?n?|how many|how much)\b")
+# "Wie viele?" and "how many?" ask for a number: one word each, so the lexicon can map them
+# (each stays a word of its language, for telling German from English).
+_WIE_VIELE = re.compile(r"\bwie viele?n?\b")
+_HOW_MANY = re.compile(r"\bhow (?:many|much)\b")
 # Light stemming: enough to meet plural, verb and "-ung" forms in both languages, applied
 # identically to questions and knowledge, so the stems need not be real words.
 _SUFFIXES = ("ungen", "ung", "ing", "ern", "en", "er", "ed", "es", "e", "n", "s")
@@ -37,7 +39,7 @@ def fold(text: str) -> str:
         text = unicodedata.normalize("NFKD", text)
         text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = _EMAIL.sub("email", text)
-    text = _HOW_MANY.sub("wieviel", text)
+    text = _HOW_MANY.sub("howmany", _WIE_VIELE.sub("wieviele", text))
     return _NON_WORD.sub(" ", text).strip()
 
 
