@@ -396,3 +396,27 @@ def test_the_classifier_gives_a_platforms_topic_to_the_named_platform(
     # without a platform named, nothing moves
     unnamed = service.guess(question, ranking.entries)
     assert unnamed is not None and unnamed.label == "xing-react"
+
+
+def test_the_out_of_scope_veto_needs_an_out_of_scope_topic_near_the_entry(
+    kb: KnowledgeBase,
+) -> None:
+    entry = kb.entry("value")
+    assert entry is not None
+    policy = Policy()
+    top = Scored(entry, 80.0)
+    ranked = [top]
+    query = Query("x", {"x": 1.0}, frozenset(), "de")
+    wary = Guess(entry.id, 0.4, policy.out_of_scope_probability)
+    for outside, outcome in (
+        (top.score - policy.veto_gap + 0.1, "decline"),  # a topic the bot skips fits nearly as well
+        (top.score - policy.veto_gap, "answer"),  # the words fit the entry far better
+        (0.0, "answer"),
+    ):
+        decided = decide(ranked, query, policy, outside)
+        assert decided == ("answer", [top])
+        assert second_opinion(*decided, ranked, query, outside, wary, policy)[0] == outcome
+    calm = Guess(entry.id, 0.4, policy.out_of_scope_probability - 0.01)
+    near = top.score - 1
+    decided = decide(ranked, query, policy, near)
+    assert second_opinion(*decided, ranked, query, near, calm, policy) == ("answer", [top])

@@ -53,10 +53,14 @@ class Policy:
     max_offers: int = 3
     # The second opinion (bot/answering/classifier.py): an unsure top entry at or above `agreed` is
     # answered when the classifier names it with at least `agreed_probability`; an answer is
-    # withdrawn when the classifier puts "out of scope" at `out_of_scope_probability` or more.
+    # withdrawn when the classifier puts "out of scope" at `out_of_scope_probability` or more,
+    # unless the entry outscores every out-of-scope topic by `veto_gap` or more: then the
+    # words fit the entry far better than anything the bot does not cover, and the
+    # classifier's lean comes from letter groups ("Muss man sich wirklich vernetzen?").
     agreed: float = 25.0
     agreed_probability: float = 0.9
     out_of_scope_probability: float = 0.3
+    veto_gap: float = 35.0
     # ... and a runner-up within `switch_margin` of the top is answered instead when the
     # classifier names it with at least `switch_probability`.
     switch_probability: float = 0.85
@@ -157,7 +161,10 @@ def second_opinion(
         and pick.score >= top.score - policy.switch_margin
     )
     if outcome == "answer":
-        if guess.out_of_scope >= policy.out_of_scope_probability:
+        if (
+            guess.out_of_scope >= policy.out_of_scope_probability
+            and top.score - outside < policy.veto_gap
+        ):
             return "decline", _offers(ranked, policy)
         # A near tie the matcher cannot break goes to the classifier's pick.
         near_tie = pick is not None and pick.score >= top.score - policy.margin
