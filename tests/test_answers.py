@@ -148,6 +148,17 @@ def test_platform_alone_offers_candidates(service: AnswerService) -> None:
     assert labels == [s.entry.de.button for s in answer.offers] + ["Nichts davon"]
 
 
+@pytest.mark.parametrize("message", ["XING?", "Ist XING mau?", "xing ok?"])
+def test_a_platform_with_only_weightless_words_is_not_answered_at_random(
+    service: AnswerService, message: str
+) -> None:
+    # An unknown word too short to be a topic leaves only the platform: every XING entry
+    # then scores alike, so naming one of them would be a guess.
+    answer = service.ask(message)
+    assert answer.outcome == "clarify"
+    assert all("xing" in s.entry.platforms for s in answer.offers)
+
+
 def test_decline_offers_the_closest_entries_when_there_are_any(service: AnswerService) -> None:
     answer = service.ask("Kann man so einfach einen Kontakt auf XING löschen?")
     assert answer.outcome == "decline"

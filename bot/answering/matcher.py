@@ -70,6 +70,12 @@ class Query:
     def unknown(self) -> list[str]:
         return [term[1:] for term in self.terms if term.startswith(UNKNOWN)]
 
+    @property
+    def platform_only(self) -> bool:
+        """Nothing but a platform carries weight: "XING?", or "Ist XING tot?" with an
+        unknown word too short to be a topic."""
+        return all(term in PLATFORMS or weight <= 0 for term, weight in self.terms.items())
+
 
 @dataclass(frozen=True)
 class Scored:

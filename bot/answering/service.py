@@ -9,7 +9,6 @@ from typing import Literal
 
 from bot.answering.classifier import Guess, IntentModel
 from bot.answering.matcher import (
-    PLATFORMS,
     Matcher,
     Query,
     Ranking,
@@ -115,7 +114,7 @@ def decide(
         or outside > ranked[0].score + policy.scope_margin
     ):
         return "decline", _offers(ranked, policy)
-    if set(query.terms) <= set(PLATFORMS):
+    if query.platform_only:
         # Just "XING?": no topic to answer, so offer the strongest ones for that platform.
         return "clarify", list(ranked[: policy.max_offers])
     top = ranked[0]
@@ -151,7 +150,7 @@ def second_opinion(
     """The outcome after the classifier's view: confirm an unsure match, prefer the close
     runner-up it is sure of, overrule an out-of-scope topic when it is certain of the top
     entry, or veto an answer it holds out of scope."""
-    if guess is None or not ranked or set(query.terms) <= set(PLATFORMS):
+    if guess is None or not ranked or query.platform_only:
         return outcome, shown
     top = ranked[0]
     pick = next((s for s in ranked[:3] if s.entry.id == guess.label), None)
