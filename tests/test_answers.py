@@ -431,3 +431,16 @@ def test_the_out_of_scope_veto_needs_an_out_of_scope_topic_near_the_entry(
     near = top.score - 1
     decided = decide(ranked, query, policy, near)
     assert second_opinion(*decided, ranked, query, near, calm, policy) == ("answer", [top])
+
+
+def test_is_xing_dead_asks_about_its_future_and_is_answered_for_xing_only(
+    service: AnswerService,
+) -> None:
+    for question in ("Ist XING tot?", "stirbt xing aus?", "Is XING dead?"):
+        outcome, matched, _ = _ask(service, question)
+        assert (outcome, matched) == ("answer", "xing-today"), question
+    # The same words about LinkedIn: the XING entry is offered, never answered as if it
+    # were LinkedIn's news.
+    answer = service.ask("LinkedIn tot?")
+    assert answer.outcome == "decline"
+    assert [s.entry.id for s in answer.offers] == ["xing-today"]

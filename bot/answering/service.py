@@ -224,9 +224,18 @@ def choose(
     """The outcome of a ranking: reordered, decided by the matcher, then the classifier's view."""
     ranking = replace(ranking, entries=rerank(ranking.entries, guess, policy))
     outcome, shown = decide(ranking.entries, query, policy, ranking.out_of_scope)
-    return second_opinion(
+    outcome, shown = second_opinion(
         outcome, shown, ranking.entries, query, ranking.out_of_scope, guess, policy
     )
+    if outcome == "answer" and not any(_fits_platforms(s.entry, query) for s in shown):
+        # "LinkedIn tot?" is not answered with XING's news: the entry is offered instead.
+        return "decline", _offers(ranking.entries, policy)
+    return outcome, shown
+
+
+def _fits_platforms(entry: Entry, query: Query) -> bool:
+    """The entry is about a platform the question names, or the question names none."""
+    return not query.platforms or bool(query.platforms & set(entry.platforms))
 
 
 def _twin_of(top: Scored, ranked: Sequence[Scored], query: Query, policy: Policy) -> Scored | None:
