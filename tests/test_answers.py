@@ -36,6 +36,8 @@ def _ask(service: AnswerService, question: str) -> tuple[str, str | None, str]:
         ("zu viele treffer namenssuche", "find-common", "Stadt"),
         # "how many" asks for a number: the weekly limit, not how to send one
         ("how many requests can i send out", "li-weekly-limit", "100"),
+        # "xi" is phone shorthand for XING, as "li" is for LinkedIn
+        ("xi gruppen weg?", "xing-today", "2023"),
     ],
 )
 def test_colloquial_and_misspelt_german_is_answered(
