@@ -20,6 +20,9 @@ _CLITIC = re.compile(rf"(?<=[a-z]){_APOSTROPHE}(?:s|re|ve|ll|d|m)\b")
 # (each stays a word of its language, for telling German from English).
 _WIE_VIELE = re.compile(r"\bwie viele?n?\b")
 _HOW_MANY = re.compile(r"\bhow (?:many|much)\b")
+# "Who" opening a sentence asks for people ("Who should I add first?"); elsewhere it is
+# mostly a relative pronoun ("people who ..."), which says nothing about the topic.
+_ASKING_WHO = re.compile(r"(^|[.?!:;]\s*)((?:so|and|but|ok|okay|then)\s+)?who\b")
 # Light stemming: enough to meet plural, verb and "-ung" forms in both languages, applied
 # identically to questions and knowledge, so the stems need not be real words.
 _SUFFIXES = ("ungen", "ung", "ing", "ern", "en", "er", "ed", "es", "e", "n", "s")
@@ -40,6 +43,7 @@ def fold(text: str) -> str:
         text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = _EMAIL.sub("email", text)
     text = _HOW_MANY.sub("howmany", _WIE_VIELE.sub("wieviele", text))
+    text = _ASKING_WHO.sub(r"\1\2whom", text)
     return _NON_WORD.sub(" ", text).strip()
 
 

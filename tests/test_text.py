@@ -70,3 +70,9 @@ def test_how_many_becomes_one_word_in_both_languages() -> None:
         "wieviele einladungen wieviele leuten wieviele"
     )
     assert fold("How many invites, how much") == "howmany invites howmany"
+
+
+def test_who_opening_a_sentence_asks_for_people_a_relative_who_does_not() -> None:
+    assert fold("Who should I add first?") == "whom should i add first"
+    assert fold("Thanks. So who do I start with?") == "thanks so whom do i start with"
+    assert fold("I ignore people who spam") == "i ignore people who spam"
