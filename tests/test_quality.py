@@ -19,34 +19,45 @@ DATA = Path(__file__).parent / "data"
 
 
 @pytest.mark.parametrize(
-    ("name", "on_topic", "one_tap"),
+    ("name", "on_topic", "one_tap", "off_topic"),
     [
-        ("dev_questions.jsonl", 0.93, 0.93),
-        ("dev2_questions.jsonl", 0.90, 0.93),
-        ("dev3_questions.jsonl", 0.88, 0.90),
-        ("dev4_questions.jsonl", 0.88, 0.90),
+        ("dev_questions.jsonl", 0.93, 0.93, 0.85),
+        ("dev2_questions.jsonl", 0.90, 0.93, 0.85),
+        ("dev3_questions.jsonl", 0.88, 0.90, 0.85),
+        ("dev4_questions.jsonl", 0.88, 0.90, 0.85),
         # mixed German and English: fresh 76.7 %
-        ("dev5_questions.jsonl", 0.85, 0.85),
+        ("dev5_questions.jsonl", 0.85, 0.85, 0.85),
         # long, chatty questions: fresh 60.0 %
-        ("dev6_questions.jsonl", 0.85, 0.90),
+        ("dev6_questions.jsonl", 0.85, 0.90, 0.85),
         # written after the fixes for dev4 to dev6: fresh 80.0 %
-        ("dev7_questions.jsonl", 0.85, 0.90),
+        ("dev7_questions.jsonl", 0.85, 0.90, 0.85),
         # real web style, by a helper who never saw knowledge/: fresh 28.6 %
-        ("dev8_questions.jsonl", 0.75, 0.88),
+        ("dev8_questions.jsonl", 0.75, 0.88, 0.85),
         # phone-typed by a sales person, same: fresh 68.6 %
-        ("dev9_questions.jsonl", 0.90, 0.95),
+        ("dev9_questions.jsonl", 0.90, 0.95, 0.85),
         # mixed real styles, same, written after the engine work: fresh 73.3 %
-        ("dev10_questions.jsonl", 0.75, 0.85),
+        ("dev10_questions.jsonl", 0.75, 0.85, 0.85),
         # the same once more, on the final engine: fresh 76.7 %
-        ("dev11_questions.jsonl", 0.73, 0.85),
+        ("dev11_questions.jsonl", 0.73, 0.85, 0.85),
+        # helper-written real styles, article only: fresh 72.5 / 77.5 / 92.5 / 85.0 / 80.6 %
+        ("dev12_questions.jsonl", 0.85, 0.90, 0.90),
+        ("dev13_questions.jsonl", 0.75, 0.90, 0.78),
+        ("dev14_questions.jsonl", 0.90, 0.93, 0.90),
+        ("dev15_questions.jsonl", 0.80, 0.93, 0.95),
+        ("dev16_questions.jsonl", 0.75, 0.85, 0.93),
+        # questions quoted from web pages: fresh 60.0 / 50.0 %
+        ("dev17_questions.jsonl", 0.65, 0.80, 0.70),
+        ("dev18_questions.jsonl", 0.50, 0.80, 0.72),
+        # phone-typed: fresh 83.3 %
+        ("dev20_questions.jsonl", 0.83, 0.90, 0.93),
     ],
 )
 def test_dev_sets_do_not_slip(
-    service: AnswerService, name: str, on_topic: float, one_tap: float
+    service: AnswerService, name: str, on_topic: float, one_tap: float, off_topic: float
 ) -> None:
     report = evaluate(service, load_cases(DATA / name))
     misses = [(m.q, m.outcome, m.matched) for m in report.misses]
     assert report.accuracy >= on_topic, misses
     assert report.one_tap_rate >= one_tap, misses
-    assert report.decline_rate >= 0.85, misses
+    assert report.decline_rate >= off_topic, misses
     assert report.language_correct >= report.language_labelled - 1
