@@ -15,8 +15,14 @@ from bot.answering.service import (
     second_opinion,
 )
 from bot.coach import Coach, UserRef, reply_text
-from bot.knowledge import KnowledgeBase
+from bot.knowledge import Entry, KnowledgeBase
 from bot.render import to_plain
+
+
+def _entry(kb: KnowledgeBase, entry_id: str) -> Entry:
+    entry = kb.entry(entry_id)
+    assert entry is not None, entry_id
+    return entry
 
 
 def _ask(service: AnswerService, question: str) -> tuple[str, str | None, str]:
@@ -233,8 +239,7 @@ def test_decide_answers_close_but_related_entries(kb: KnowledgeBase) -> None:
 
 
 def test_decide_declines_below_the_threshold(kb: KnowledgeBase) -> None:
-    entry = kb.entry("value")
-    assert entry is not None
+    entry = _entry(kb, "value")
     query = Query("x", {"x": 1.0}, frozenset(), "de")
     policy = Policy()
     low = Scored(entry, policy.clarify - 0.1)
@@ -266,8 +271,7 @@ def test_rerank_lets_the_classifier_break_near_ties_without_raising_scores(
 def test_a_certain_classifier_overrules_a_closer_out_of_scope_topic(
     kb: KnowledgeBase, above_agreed: float
 ) -> None:
-    entry = kb.entry("li-withdraw")
-    assert entry is not None
+    entry = _entry(kb, "li-withdraw")
     policy = Policy()
     top = Scored(entry, policy.agreed + above_agreed)
     query = Query("x", {"x": 1.0}, frozenset(), "de")
@@ -297,8 +301,7 @@ def test_a_story_with_the_question_last_is_answered(service: AnswerService) -> N
 def test_a_likely_entry_below_the_threshold_is_answered_only_when_nothing_speaks_against_it(
     kb: KnowledgeBase,
 ) -> None:
-    entry = kb.entry("li-note")
-    assert entry is not None
+    entry = _entry(kb, "li-note")
     policy = Policy()
     top = Scored(entry, (policy.agreed + policy.answer) / 2)
     ranked = [top]
@@ -414,8 +417,7 @@ def test_the_classifier_gives_a_platforms_topic_to_the_named_platform(
 def test_the_out_of_scope_veto_needs_an_out_of_scope_topic_near_the_entry(
     kb: KnowledgeBase,
 ) -> None:
-    entry = kb.entry("value")
-    assert entry is not None
+    entry = _entry(kb, "value")
     policy = Policy()
     top = Scored(entry, 80.0)
     ranked = [top]
