@@ -12,8 +12,8 @@ _NON_WORD = re.compile(r"[^a-z0-9]+")
 # Contractions, with any apostrophe a phone or a web page types: "don't" and "don’t" are
 # "do not", "won't" is "will not", "you're" is "you", "LinkedIn's" is "linkedin", "gibt's"
 # is "gibt", so no stray "re", "ve", "don" or "wo" is taken for a word of its own.
-_APOSTROPHE = "['\u2019\u2018`\u00b4]"
 _APOSTROPHES = frozenset("'\u2019\u2018`\u00b4")
+_APOSTROPHE = "[" + re.escape("".join(sorted(_APOSTROPHES))) + "]"
 _IRREGULAR_NOT = {"wo": "will", "ca": "can", "sha": "shall"}  # won't, can't, shan't
 _NOT = re.compile(rf"\b([a-z]+)n{_APOSTROPHE}t\b")
 _CLITIC = re.compile(rf"(?<=[a-z]){_APOSTROPHE}(?:s|re|ve|ll|d|m)\b")
