@@ -19,6 +19,7 @@ from pydantic import (
     PrivateAttr,
     StringConstraints,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -179,6 +180,17 @@ class NoteLimit(_Model):
 class Stopwords(_Model):
     de: list[Text]
     en: list[Text]
+    # Word pairs that carry no topic together though each word may ("Guten Tag" is a
+    # greeting, "pro Tag" is not).
+    pairs: list[Text] = []
+
+    @field_validator("pairs")
+    @classmethod
+    def _two_words(cls, pairs: list[str]) -> list[str]:
+        for pair in pairs:
+            if len(pair.split()) != 2:
+                raise ValueError(f"stop pair {pair!r} is not two words")
+        return pairs
 
 
 class Lexicon(_Model):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from bot.answering.classifier import Guess
 from bot.answering.matcher import Query, Scored
@@ -15,7 +16,7 @@ from bot.answering.service import (
     second_opinion,
 )
 from bot.coach import Coach, UserRef, reply_text
-from bot.knowledge import Entry, KnowledgeBase
+from bot.knowledge import Entry, KnowledgeBase, Stopwords
 from bot.render import to_plain
 
 
@@ -338,6 +339,23 @@ def test_phone_typos_are_corrected_sensibly(
 ) -> None:
     outcome, matched, _ = _ask(service, question)
     assert (outcome, matched) == ("answer", entry)
+
+
+def test_greetings_and_phone_fillers_carry_no_weight(service: AnswerService) -> None:
+    terms = service.matcher.analyzer.terms
+    # "Guten Tag" is a greeting, "pro Tag" a limit: the pair goes, the word alone stays.
+    assert "tag" not in terms("Guten Tag, wie geht das?")
+    assert "tag" in terms("wie viele Anfragen pro Tag")
+    assert terms("Good morning") == terms("Grüß Gott") == []
+    # phone spellings of stop words ("nich", "iwie") and inflections the list lacked
+    assert terms("kann man das iwie nich ablehnen") == terms("kann man das ablehnen")
+    assert terms("keiner nimmt an, irgendwas falsch?") == terms("nimmt an, falsch?")
+
+
+def test_stop_pairs_are_two_words() -> None:
+    with pytest.raises(ValidationError):
+        Stopwords(de=[], en=[], pairs=["guten"])
+    assert Stopwords(de=[], en=[], pairs=["guten tag"]).pairs == ["guten tag"]
 
 
 def test_remembered_word_analyses_give_the_same_answers(

@@ -120,6 +120,10 @@ class Analyzer:
             "en": frozenset(lexicon.stopwords.en),
         }
         self._all_stop = self.stopwords["de"] | self.stopwords["en"]
+        # Second word -> the first words that make the pair a greeting ("tag": {"guten"}).
+        self._stop_pairs: dict[str, frozenset[str]] = {}
+        for first, second in (pair.split() for pair in lexicon.stopwords.pairs):
+            self._stop_pairs[second] = self._stop_pairs.get(second, frozenset()) | {first}
         self._concepts = frozenset(self.synonyms.values())
         self.vocab: set[str] = set()
         self.surface: dict[str, Lang | None] = {}
@@ -210,7 +214,10 @@ class Analyzer:
     ) -> list[str]:
         """Like `terms`, for words already folded."""
         result: list[str] = []
-        for word in folded:
+        for index, word in enumerate(folded):
+            firsts = self._stop_pairs.get(word)
+            if firsts is not None and index > 0 and folded[index - 1] in firsts:
+                continue  # "Guten Tag": the "Guten" is a stop word already
             if not correct:
                 result.extend(self._word_terms(word, False, lang))
                 continue
