@@ -240,6 +240,10 @@ class OutOfScopeTopic(_Model):
     id: Id
     de: list[Text] = Field(min_length=3)
     en: list[Text] = Field(min_length=3)
+    # Most topics are beside the article on either platform; one the article covers for
+    # one platform only ("does the sender learn I declined?": XING yes, LinkedIn no) names
+    # the platform it is out of scope on.
+    platforms: list[Platform] = Field(default=["xing", "linkedin"], min_length=1)
 
     def phrasings(self, lang: Lang) -> list[str]:
         return self.de if lang == "de" else self.en

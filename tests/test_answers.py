@@ -431,6 +431,42 @@ def test_the_classifier_gives_a_platforms_topic_to_the_named_platform(
     assert unnamed is not None and unnamed.label == "xing-react"
 
 
+@pytest.mark.parametrize(
+    ("question", "outcome", "entry"),
+    [
+        # the article says a decline on XING is not shown ...
+        ("Bekommt der bei XING mit, dass ich seine Anfrage abgelehnt habe?", "answer",
+         "xing-decline-hidden"),
+        ("merkt der andere das, wenn ich ablehne", "answer", "xing-decline-hidden"),
+        # ... and nothing about what the sender learns on LinkedIn
+        ("Bekommt der bei LinkedIn mit, dass ich seine Einladung ignoriert habe?", "decline",
+         None),
+    ],
+)  # fmt: skip
+def test_a_topic_out_of_scope_on_one_platform_counts_only_where_it_is_named(
+    service: AnswerService, question: str, outcome: str, entry: str | None
+) -> None:
+    assert _ask(service, question)[:2] == (outcome, entry)
+
+
+def test_the_classifier_drops_a_topic_out_of_scope_only_on_another_platform(
+    service: AnswerService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scoped = "out-of-scope:linkedin-sender-notice"
+    heard = Guess(scoped, 0.5, 0.6, {scoped: 0.5, "out-of-scope:messaging": 0.1, "xing-react": 0.4})
+    monkeypatch.setattr(service.intents, "guess", lambda text, candidates: heard)
+    on_xing = service.guess("egal", [], frozenset({"xing"}))
+    assert on_xing is not None and scoped not in on_xing.probabilities
+    assert on_xing.label == "xing-react" and on_xing.probability == pytest.approx(0.8)
+    assert on_xing.out_of_scope == pytest.approx(0.2)
+    # with no platform named the question may be about XING, where the article covers it
+    unnamed = service.guess("egal", [], frozenset())
+    assert unnamed is not None and scoped not in unnamed.probabilities
+    assert unnamed.label == "xing-react"
+    # named, the topic stands
+    assert service.guess("egal", [], frozenset({"linkedin"})) == heard
+
+
 def test_the_out_of_scope_veto_needs_an_out_of_scope_topic_near_the_entry(
     kb: KnowledgeBase,
 ) -> None:

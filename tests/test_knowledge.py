@@ -85,6 +85,17 @@ def test_wrong_platform_name_is_reported(kb_copy: Path) -> None:
         load(kb_copy)
 
 
+def test_out_of_scope_topics_are_about_both_platforms_unless_they_name_one(
+    kb: KnowledgeBase, kb_copy: Path
+) -> None:
+    platforms = {topic.id: topic.platforms for topic in kb.out_of_scope}
+    assert platforms["premium-plans"] == ["xing", "linkedin"]
+    assert platforms["linkedin-sender-notice"] == ["linkedin"]
+    _edit(kb_copy / "out_of_scope.toml", 'platforms = ["linkedin"]', 'platforms = ["myspace"]')
+    with pytest.raises(KnowledgeError, match=r"topic 'linkedin-sender-notice': platforms\.0"):
+        load(kb_copy)
+
+
 def test_unknown_related_entry_is_reported(kb_copy: Path) -> None:
     _edit(
         kb_copy / "entries.toml", 'related = ["value", "li-search", "whom"]', 'related = ["nope"]'

@@ -353,8 +353,8 @@ class Matcher:
                 item.strong.update(terms)
                 if terms:
                     item.doc_terms.append(frozenset(terms))
-        # A topic beside the article is about either platform, and all its words define it.
-        item.platforms = frozenset(PLATFORMS)
+        # All of a topic's words define it; it is about the platforms it names.
+        item.platforms = frozenset(topic.platforms)
         item.core = set(item.strong) - set(PLATFORMS)
         return self._link_docs(item)
 
@@ -437,6 +437,9 @@ class Matcher:
             )
         )
         outside, outside_id = 0.0, None
+        # A topic out of scope on one platform only counts for a question naming it: on the
+        # other platform, or on both, the article may well cover the question.
+        scopes = [(n, w) for n, w in scopes if self._scope_applies(self._index[n], query)]
         for number, weight in heapq.nlargest(3, scopes, key=lambda kv: kv[1]):
             item = self._index[number]
             penalty = self._penalty(item, query, query_terms)
@@ -445,6 +448,10 @@ class Matcher:
             if score > outside:
                 outside, outside_id = score, item.scope_id
         return Ranking(scored[:limit], outside, outside_id)
+
+    @staticmethod
+    def _scope_applies(item: _Indexed, query: Query) -> bool:
+        return len(item.platforms) == len(PLATFORMS) or bool(query.platforms & item.platforms)
 
     def _penalty(self, item: _Indexed, query: Query, query_terms: frozenset[str]) -> float:
         penalty = 1.0

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from bot.answering.classifier import Guess, IntentModel
+from bot.answering.classifier import OUT_OF_SCOPE, Guess, IntentModel
 from bot.answering.matcher import (
     Matcher,
     Query,
@@ -264,6 +264,12 @@ class AnswerService:
         self.policy = policy or Policy()
         self.matcher = Matcher(kb.entries, kb.lexicon, weights, kb.out_of_scope)
         self.intents = IntentModel.from_knowledge(kb, self.matcher.analyzer)
+        # Out-of-scope topics about one platform only, by classifier label.
+        self._scoped = {
+            OUT_OF_SCOPE + topic.id: frozenset(topic.platforms)
+            for topic in kb.out_of_scope
+            if len(topic.platforms) < 2
+        }
         self.smalltalk = SmalltalkDetector(kb.ui.smalltalk)
         # Replies are immutable and depend only on language and entries: build each once.
         self._entry_replies: dict[tuple[Lang, tuple[str, ...], bool], Reply] = {}
@@ -311,17 +317,28 @@ class AnswerService:
         twin (the same topic on the named platform).
         """
         guess = self.intents.guess(text, (s.entry.id for s in ranked))
-        if guess is None or not platforms:
+        if guess is None or not (platforms or self._scoped):
             return guess
         shares = dict(guess.probabilities)
-        for scored in ranked:
+        for scored in ranked if platforms else ():
             entry = scored.entry
             if entry.twin and entry.id in shares and not platforms & set(entry.platforms):
                 shares[entry.twin] = shares.get(entry.twin, 0.0) + shares.pop(entry.id)
+        # A topic out of scope on one platform only counts when the question names it: on
+        # the other one the article covers it ("sieht man bei XING, dass ich ablehne?"). Its
+        # share goes to the rest, in proportion.
+        dropped = sum(
+            shares.pop(label)
+            for label, on in self._scoped.items()
+            if label in shares and not platforms & on
+        )
         if len(shares) == len(guess.probabilities):
             return guess
+        kept = max(1.0 - dropped, 1e-9)
+        shares = {label: share / kept for label, share in shares.items()}
+        outside = max(guess.out_of_scope - dropped, 0.0) / kept
         label = max(shares, key=shares.__getitem__)
-        return replace(guess, label=label, probability=shares[label], probabilities=shares)
+        return Guess(label, shares[label], outside, shares)
 
     def rank(self, text: str) -> tuple[Query, Ranking]:
         """The whole message's query, and the ranking of the message or of its best part.
