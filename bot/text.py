@@ -28,9 +28,6 @@ _ASKING_WHO = re.compile(r"(^|[.?!:;]\s*)((?:so|and|but|ok|okay|then)\s+)?who\b"
 # identically to questions and knowledge, so the stems need not be real words.
 _SUFFIXES = ("ungen", "ung", "ing", "ern", "en", "er", "ed", "es", "e", "n", "s")
 _MIN_STEM = 4
-# A lone "-n" is an inflection only after l or r ("Regeln", "wandern"); elsewhere it belongs
-# to the word ("Option", "Kollegin", "between"), and cutting it would part singular and plural.
-_LONE_N_AFTER = "lr"
 
 
 def _spell_out_not(match: re.Match[str]) -> str:
@@ -69,7 +66,5 @@ def stem(word: str) -> str:
         return word
     for suffix in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= _MIN_STEM:
-            if suffix == "n" and word[-2] not in _LONE_N_AFTER:
-                continue  # "option" stays whole, so "options" and "Optionen" meet it
             return word[: -len(suffix)]
     return word
