@@ -91,7 +91,11 @@ def test_out_of_scope_topics_are_about_both_platforms_unless_they_name_one(
     platforms = {topic.id: topic.platforms for topic in kb.out_of_scope}
     assert platforms["premium-plans"] == ["xing", "linkedin"]
     assert platforms["linkedin-sender-notice"] == ["linkedin"]
-    _edit(kb_copy / "out_of_scope.toml", 'platforms = ["linkedin"]', 'platforms = ["myspace"]')
+    _edit(
+        kb_copy / "out_of_scope.toml",
+        'id = "linkedin-sender-notice"\nplatforms = ["linkedin"]',
+        'id = "linkedin-sender-notice"\nplatforms = ["myspace"]',
+    )
     with pytest.raises(KnowledgeError, match=r"topic 'linkedin-sender-notice': platforms\.0"):
         load(kb_copy)
 
