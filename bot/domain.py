@@ -16,6 +16,7 @@ Lang = Literal["de", "en"]
 LANGS: tuple[Lang, ...] = ("de", "en")
 
 Platform = Literal["xing", "linkedin"]
+PLATFORMS: tuple[Platform, ...] = ("xing", "linkedin")
 Direction = Literal["sent", "received"]
 State = Literal["pending", "accepted", "declined", "withdrawn", "expired"]
 

@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from bot.domain import Lang, Platform
+from bot.domain import PLATFORMS, Lang, Platform
 
 Confidence = Literal["H", "M", "L"]
 
@@ -243,7 +243,7 @@ class OutOfScopeTopic(_Model):
     # Most topics are beside the article on either platform; one the article covers for
     # one platform only ("does the sender learn I declined?": XING yes, LinkedIn no) names
     # the platform it is out of scope on.
-    platforms: list[Platform] = Field(default=["xing", "linkedin"], min_length=1)
+    platforms: list[Platform] = Field(default=list(PLATFORMS), min_length=1)
 
     def phrasings(self, lang: Lang) -> list[str]:
         return self.de if lang == "de" else self.en

@@ -19,11 +19,10 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from bot.domain import LANGS, Lang
+from bot.domain import LANGS, PLATFORMS, Lang
 from bot.knowledge import Entry, Lexicon, OutOfScopeTopic, SmalltalkIntent
 from bot.text import fold, stem, words
 
-PLATFORMS = ("xing", "linkedin")
 UNKNOWN = "?"  # prefix of a term the knowledge base has never seen
 _MIN_FUZZY_LEN = 4
 _SHORT_WORD = 6
@@ -69,6 +68,10 @@ class Query:
     @property
     def unknown(self) -> list[str]:
         return [term[1:] for term in self.terms if term.startswith(UNKNOWN)]
+
+    def fits(self, platforms: Iterable[str]) -> bool:
+        """Something about `platforms` fits: the question names one of them, or none."""
+        return not self.platforms or not self.platforms.isdisjoint(platforms)
 
     @property
     def platform_only(self) -> bool:
@@ -455,7 +458,7 @@ class Matcher:
 
     def _penalty(self, item: _Indexed, query: Query, query_terms: frozenset[str]) -> float:
         penalty = 1.0
-        if query.platforms and not query.platforms & item.platforms:
+        if not query.fits(item.platforms):
             penalty *= self.weights.wrong_platform
         if not query_terms & item.core:
             penalty *= self.weights.off_core

@@ -229,15 +229,10 @@ def choose(
     outcome, shown = second_opinion(
         outcome, shown, ranking.entries, query, ranking.out_of_scope, guess, policy
     )
-    if outcome == "answer" and not any(_fits_platforms(s.entry, query) for s in shown):
+    if outcome == "answer" and not any(query.fits(s.entry.platforms) for s in shown):
         # "LinkedIn tot?" is not answered with XING's news: the entry is offered instead.
         return "decline", _offers(ranking.entries, policy)
     return outcome, shown
-
-
-def _fits_platforms(entry: Entry, query: Query) -> bool:
-    """The entry is about a platform the question names, or the question names none."""
-    return not query.platforms or bool(query.platforms & set(entry.platforms))
 
 
 def _twin_of(top: Scored, ranked: Sequence[Scored], query: Query, policy: Policy) -> Scored | None:
@@ -320,10 +315,11 @@ class AnswerService:
         if guess is None or not (platforms or self._scoped):
             return guess
         shares = dict(guess.probabilities)
-        for scored in ranked if platforms else ():
-            entry = scored.entry
-            if entry.twin and entry.id in shares and not platforms & set(entry.platforms):
-                shares[entry.twin] = shares.get(entry.twin, 0.0) + shares.pop(entry.id)
+        if platforms:
+            for scored in ranked:
+                entry = scored.entry
+                if entry.twin and entry.id in shares and platforms.isdisjoint(entry.platforms):
+                    shares[entry.twin] = shares.get(entry.twin, 0.0) + shares.pop(entry.id)
         # A topic out of scope on one platform only counts when the question names it: on
         # the other one the article covers it ("sieht man bei XING, dass ich ablehne?"). Its
         # share goes to the rest, in proportion.
