@@ -350,6 +350,8 @@ def test_greetings_and_phone_fillers_carry_no_weight(service: AnswerService) -> 
     # phone spellings of stop words ("nich", "iwie") and inflections the list lacked
     assert terms("kann man das iwie nich ablehnen") == terms("kann man das ablehnen")
     assert terms("keiner nimmt an, irgendwas falsch?") == terms("nimmt an, falsch?")
+    # "sowas" is "so etwas", "Leuten" is "Leute" in the dative
+    assert terms("passiert sowas mit Leuten?") == terms("passiert?")
 
 
 def test_stop_pairs_are_two_words() -> None:
