@@ -6,11 +6,12 @@ import pytest
 from pydantic import ValidationError
 
 from bot.answering.classifier import Guess
-from bot.answering.matcher import Query, Scored
+from bot.answering.matcher import Query, Ranking, Scored
 from bot.answering.service import (
     MAX_QUESTION_CHARS,
     AnswerService,
     Policy,
+    choose,
     decide,
     rerank,
     second_opinion,
@@ -258,14 +259,31 @@ def test_rerank_lets_the_classifier_break_near_ties_without_raising_scores(
     ranked = [Scored(first, 60.0), Scored(second, 55.0), Scored(far, 60.0 - policy.rerank_band - 1)]
     sure_of_far = {"li-search": 0.4, "value": 0.6}
     guess = Guess("value", 0.6, 0.0, sure_of_far)
-    reordered = rerank(ranked, guess, policy)
+    anywhere = Query("x", {"x": 1.0}, frozenset(), "de")
+    reordered = rerank(ranked, guess, policy, anywhere)
     # the close runner-up moves up and takes the top's score; the far one stays behind
     assert [(s.entry.id, s.score) for s in reordered] == [
         ("li-search", 60.0),
         ("about", 55.0),
         ("value", ranked[2].score),
     ]
-    assert rerank(ranked, None, policy) == ranked
+    assert rerank(ranked, None, policy, anywhere) == ranked
+
+
+def test_rerank_never_lifts_an_entry_about_another_platform(kb: KnowledgeBase) -> None:
+    top, xing_only = (kb.entry(i) for i in ("li-withdraw", "xing-decide"))
+    assert top is not None and xing_only is not None and xing_only.platforms == ["xing"]
+    policy = Policy()
+    ranked = [Scored(top, 68.0), Scored(xing_only, 37.5)]
+    sure_of_xing = Guess("xing-decide", 0.96, 0.0, {"xing-decide": 0.96, "li-withdraw": 0.04})
+    on_linkedin = Query("x", {"x": 1.0}, frozenset({"linkedin"}), "de")
+    assert rerank(ranked, sure_of_xing, policy, on_linkedin) == ranked
+    # the whole pipeline answers the LinkedIn entry instead of declining the XING one
+    outcome, shown = choose(Ranking(ranked), on_linkedin, sure_of_xing, policy)
+    assert (outcome, [s.entry.id for s in shown]) == ("answer", ["li-withdraw"])
+    # with no platform named, the classifier may still reorder the two
+    anywhere = Query("x", {"x": 1.0}, frozenset(), "de")
+    assert rerank(ranked, sure_of_xing, policy, anywhere)[0].entry.id == "xing-decide"
 
 
 @pytest.mark.parametrize("above_agreed", [0.0, 10.0, 35.0])

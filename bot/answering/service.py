@@ -199,20 +199,24 @@ def _offers(ranked: Sequence[Scored], policy: Policy) -> list[Scored]:
     return [s for s in ranked[: policy.max_offers] if s.score >= policy.offer]
 
 
-def rerank(ranked: Sequence[Scored], guess: Guess | None, policy: Policy) -> list[Scored]:
+def rerank(
+    ranked: Sequence[Scored], guess: Guess | None, policy: Policy, query: Query
+) -> list[Scored]:
     """The near-top candidates in the order both opinions give them; the scores stay put.
 
     Near the top the matcher's scores differ by a word or two, which a real message's
     wording decides by chance; the classifier, judging the whole message, breaks such ties.
     Each rank keeps its score, so reordering never makes the engine surer that one of the
-    candidates is right: only which one it names first changes.
+    candidates is right: only which one it names first changes. An entry about another
+    platform than the one named is never moved up: it could not be answered ("pending
+    requests auf li liegen lassen" is not XING's "leave the request unanswered").
     """
     if guess is None or not ranked:
         return list(ranked)
     floor = ranked[0].score - policy.rerank_band
 
     def both(scored: Scored) -> float:
-        if scored.score < floor:
+        if scored.score < floor or not query.fits(scored.entry.platforms):
             return scored.score
         return scored.score + policy.rerank_weight * guess.of(scored.entry.id)
 
@@ -224,7 +228,7 @@ def choose(
     ranking: Ranking, query: Query, guess: Guess | None, policy: Policy
 ) -> tuple[Outcome, list[Scored]]:
     """The outcome of a ranking: reordered, decided by the matcher, then the classifier's view."""
-    ranking = replace(ranking, entries=rerank(ranking.entries, guess, policy))
+    ranking = replace(ranking, entries=rerank(ranking.entries, guess, policy, query))
     outcome, shown = decide(ranking.entries, query, policy, ranking.out_of_scope)
     outcome, shown = second_opinion(
         outcome, shown, ranking.entries, query, ranking.out_of_scope, guess, policy
