@@ -250,6 +250,24 @@ def test_decide_declines_below_the_threshold(kb: KnowledgeBase) -> None:
     assert decide([far], query, policy) == ("decline", [])
 
 
+def test_a_far_better_out_of_scope_topic_leaves_only_close_offers(kb: KnowledgeBase) -> None:
+    near, far = _entry(kb, "li-note"), _entry(kb, "keynote")
+    query = Query("x", {"x": 1.0}, frozenset(), "de")
+    policy = Policy()
+    outside = 80.0
+    floor = policy.scope_offer_share * outside
+    ranked = [Scored(near, floor + 1), Scored(far, floor - 1)]
+    assert far.id not in [s.entry.id for s in decide(ranked, query, policy, outside)[1]]
+    assert decide(ranked, query, policy, outside) == ("decline", [ranked[0]])
+    # below the answer threshold and with no topic beyond it, both are still offered
+    assert decide(ranked, query, policy, 0.0) == ("decline", ranked)
+
+
+def test_sales_navigator_gets_no_unrelated_buttons(service: AnswerService) -> None:
+    answer = service.ask("Sales Navigator?")
+    assert answer.outcome == "decline" and answer.offers == ()
+
+
 def test_rerank_lets_the_classifier_break_near_ties_without_raising_scores(
     kb: KnowledgeBase,
 ) -> None:

@@ -49,6 +49,11 @@ class Policy:
     part_factor: float = 0.9  # a sentence of a longer message scores this share of its own
     # An out-of-scope topic scoring more than this above the best entry means "not covered".
     scope_margin: float = 0.0
+    # ... and then an entry is offered only if it scores this share of that topic's score:
+    # "Sales Navigator?" fits billing (85) and gets no button for second-degree contacts (16).
+    # Every share from 0 to 0.35 keeps each right offer on all sets; 0.3 takes a sixth of
+    # the buttons off declined off-topic questions (0.4 loses a right one).
+    scope_offer_share: float = 0.3
     max_offers: int = 3
     # The second opinion (bot/answering/classifier.py): an unsure top entry at or above `agreed` is
     # answered when the classifier names it with at least `agreed_probability`; an answer is
@@ -108,14 +113,15 @@ def decide(
     """The outcome for a ranking, and the entries it shows (answered, or offered).
 
     `outside` is the score of the best out-of-scope topic: a question that fits a topic the
-    article does not cover better than any entry is declined, with the entries offered.
+    article does not cover better than any entry is declined, with the entries offered that
+    come anywhere near it.
     """
     if (
         not ranked
         or ranked[0].score < policy.clarify
         or outside > ranked[0].score + policy.scope_margin
     ):
-        return "decline", _offers(ranked, policy)
+        return "decline", _decline_offers(ranked, outside, policy)
     if query.platform_only:
         # Just "XING?": no topic to answer, so offer the strongest ones for that platform.
         return "clarify", list(ranked[: policy.max_offers])
@@ -166,7 +172,7 @@ def second_opinion(
             guess.out_of_scope >= policy.out_of_scope_probability
             and top.score - outside < policy.veto_gap
         ):
-            return "decline", _offers(ranked, policy)
+            return "decline", _decline_offers(ranked, outside, policy)
         # A near tie the matcher cannot break goes to the classifier's pick.
         near_tie = pick is not None and pick.score >= top.score - policy.margin
         if pick is not None and (sure_of_close_one or near_tie) and pick not in shown:
@@ -197,6 +203,12 @@ def second_opinion(
 def _offers(ranked: Sequence[Scored], policy: Policy) -> list[Scored]:
     """The candidates worth a button: the best few that reach the offer threshold."""
     return [s for s in ranked[: policy.max_offers] if s.score >= policy.offer]
+
+
+def _decline_offers(ranked: Sequence[Scored], outside: float, policy: Policy) -> list[Scored]:
+    """The offers of a decline: none that an out-of-scope topic outscores by far."""
+    floor = policy.scope_offer_share * outside
+    return [s for s in _offers(ranked, policy) if s.score >= floor]
 
 
 def rerank(
@@ -235,7 +247,7 @@ def choose(
     )
     if outcome == "answer" and not any(query.fits(s.entry.platforms) for s in shown):
         # "LinkedIn tot?" is not answered with XING's news: the entry is offered instead.
-        return "decline", _offers(ranking.entries, policy)
+        return "decline", _decline_offers(ranking.entries, ranking.out_of_scope, policy)
     return outcome, shown
 
 
