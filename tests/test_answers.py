@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from bot.answering.classifier import Guess
-from bot.answering.matcher import Query, Ranking, Scored
+from bot.answering.matcher import Matcher, Query, Ranking, Scored
 from bot.answering.service import (
     MAX_QUESTION_CHARS,
     AnswerService,
@@ -266,6 +266,24 @@ def test_a_far_better_out_of_scope_topic_leaves_only_close_offers(kb: KnowledgeB
 def test_sales_navigator_gets_no_unrelated_buttons(service: AnswerService) -> None:
     answer = service.ask("Sales Navigator?")
     assert answer.outcome == "decline" and answer.offers == ()
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Was kann ich mit einer LinkedIn-Einladung machen?", "wie vernetze ich mich bei linkedin"],
+)
+def test_the_ranking_does_not_depend_on_the_order_of_the_entries(
+    kb: KnowledgeBase, question: str
+) -> None:
+    # Both questions cover more entries fully than the matcher scores in detail: which of
+    # the tied ones it scores must not follow their place in entries.toml.
+    forward = Matcher(kb.entries, kb.lexicon, out_of_scope=kb.out_of_scope)
+    backward = Matcher(list(reversed(kb.entries)), kb.lexicon, out_of_scope=kb.out_of_scope)
+
+    def ids(matcher: Matcher) -> list[tuple[str, float]]:
+        return [(s.entry.id, s.score) for s in matcher.rank(matcher.query(question))]
+
+    assert ids(forward) and ids(forward) == ids(backward)
 
 
 def test_rerank_lets_the_classifier_break_near_ties_without_raising_scores(

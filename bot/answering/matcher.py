@@ -405,6 +405,16 @@ class Matcher:
             (n, covered.pop(n)) for n in range(self._scopes, len(self._index)) if n in covered
         ]
         best = heapq.nlargest(self.weights.candidates, covered.items(), key=lambda kv: kv[1])
+        if len(best) == self.weights.candidates and len(covered) > len(best):
+            # A cut through a tie would drop some of the tied entries by their place in the
+            # file: "was kann ich mit einer LinkedIn-Einladung machen" covers a dozen entries
+            # fully. All tied with the last one are scored.
+            last = best[-1][1]
+            chosen = {number for number, _ in best}
+            best += sorted(
+                (kv for kv in covered.items() if kv[1] >= last and kv[0] not in chosen),
+                key=lambda kv: kv[0],
+            )
         query_terms = frozenset(query.terms)
         query_text = " ".join(sorted(query_terms))
         scored: list[Scored] = []
