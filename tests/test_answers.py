@@ -557,3 +557,11 @@ def test_is_xing_dead_asks_about_its_future_and_is_answered_for_xing_only(
     answer = service.ask("LinkedIn tot?")
     assert answer.outcome == "decline"
     assert [s.entry.id for s in answer.offers] == ["xing-today"]
+
+
+def test_an_english_message_is_not_an_invitation_note(service: AnswerService) -> None:
+    terms = service.matcher.analyzer.terms
+    assert "text" in terms("add a note to the invitation")
+    assert "text" not in terms("can I message a 2nd degree connection")
+    # XING's own word for the text sent with a request
+    assert "text" in terms("Nachricht zur Kontaktanfrage")
