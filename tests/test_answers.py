@@ -563,5 +563,7 @@ def test_an_english_message_is_not_an_invitation_note(service: AnswerService) ->
     terms = service.matcher.analyzer.terms
     assert "text" in terms("add a note to the invitation")
     assert "text" not in terms("can I message a 2nd degree connection")
-    # XING's own word for the text sent with a request
+    # XING's own word for the text sent with a request, and LinkedIn's "personalise"
     assert "text" in terms("Nachricht zur Kontaktanfrage")
+    for personalised in ("personalisierte Einladungen", "personalizing invitations"):
+        assert "text" in terms(personalised)
