@@ -410,11 +410,7 @@ class Matcher:
             # file: "was kann ich mit einer LinkedIn-Einladung machen" covers a dozen entries
             # fully. All tied with the last one are scored.
             last = best[-1][1]
-            chosen = {number for number, _ in best}
-            best += sorted(
-                (kv for kv in covered.items() if kv[1] >= last and kv[0] not in chosen),
-                key=lambda kv: kv[0],
-            )
+            best = sorted((kv for kv in covered.items() if kv[1] >= last), key=lambda kv: -kv[1])
         query_terms = frozenset(query.terms)
         query_text = " ".join(sorted(query_terms))
         scored: list[Scored] = []
