@@ -567,3 +567,11 @@ def test_an_english_message_is_not_an_invitation_note(service: AnswerService) ->
     assert "text" in terms("Nachricht zur Kontaktanfrage")
     for personalised in ("personalisierte Einladungen", "personalizing invitations"):
         assert "text" in terms(personalised)
+
+
+def test_german_compounds_are_not_split_into_english_words(service: AnswerService) -> None:
+    terms = service.matcher.analyzer.terms
+    assert "tell" not in terms("einstellen") and "sent" not in terms("Interessenten")
+    assert "word" not in terms("password") and "each" not in terms("outreach")
+    # German parts still count
+    assert {"branch", "grupp"} <= set(terms("Branchengruppe"))

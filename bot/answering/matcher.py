@@ -133,6 +133,10 @@ class Analyzer:
         self._frequency: dict[str, int] = {}
         self._surface_by_lang: dict[Lang | None, list[str]] = {}
         self._compounds: dict[str, tuple[str, ...]] = {}
+        # Terms seen only in English texts: English writes compounds apart, so such a term
+        # is neither split nor a part of a German compound ("einstellen" is not "tell").
+        self._english_only: set[str] = set()
+        self._langs_seen: dict[str, set[Lang | None]] = {}
         # A word's terms depend only on the word, the language and the frozen vocabulary,
         # and users reuse words (and typos) all the time: typo search is the costly step.
         self._analysed: dict[tuple[str, Lang | None], tuple[str, ...]] = {}
@@ -156,6 +160,7 @@ class Analyzer:
             term = self.term(word)
             if term is not None:
                 self.vocab.add(term)
+                self._langs_seen.setdefault(term, set()).add(lang)
 
     def freeze(self) -> None:
         """Finish learning: split compounds into known parts, prepare typo lookup."""
@@ -168,7 +173,8 @@ class Analyzer:
         self._surface_by_lang[None] = sorted(neutral | set(self.surface) | self._all_stop)
         self._compounds = {}
         self._analysed = {}
-        for term in self.vocab:
+        self._english_only = {t for t, seen in self._langs_seen.items() if seen == {"en"}}
+        for term in self.vocab - self._english_only:
             parts = self._split(term)
             if parts:
                 self._compounds[term] = parts
@@ -197,7 +203,7 @@ class Analyzer:
 
     def _known_part(self, part: str) -> str | None:
         for candidate in (part, stem(part)):
-            if candidate in self.vocab:
+            if candidate in self.vocab and candidate not in self._english_only:
                 return candidate
             mapped = self.synonyms.get(candidate)
             if mapped is not None:
