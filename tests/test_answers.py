@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from bot.answering.classifier import Guess
+from bot.answering.classifier import OUT_OF_SCOPE, Guess
 from bot.answering.matcher import Matcher, Query, Ranking, Scored
 from bot.answering.service import (
     MAX_QUESTION_CHARS,
@@ -531,7 +531,8 @@ def test_the_out_of_scope_veto_needs_an_out_of_scope_topic_near_the_entry(
     top = Scored(entry, 80.0)
     ranked = [top]
     query = Query("x", {"x": 1.0}, frozenset(), "de")
-    wary = Guess(entry.id, 0.4, policy.out_of_scope_probability)
+    scope = OUT_OF_SCOPE + "messaging"
+    wary = Guess(entry.id, 0.4, policy.out_of_scope_probability, {scope: 0.3, entry.id: 0.4})
     for outside, outcome in (
         (top.score - policy.veto_gap + 0.1, "decline"),  # a topic the bot skips fits nearly as well
         (top.score - policy.veto_gap, "answer"),  # the words fit the entry far better
@@ -539,11 +540,45 @@ def test_the_out_of_scope_veto_needs_an_out_of_scope_topic_near_the_entry(
     ):
         decided = decide(ranked, query, policy, outside)
         assert decided == ("answer", [top])
-        assert second_opinion(*decided, ranked, query, outside, wary, policy)[0] == outcome
-    calm = Guess(entry.id, 0.4, policy.out_of_scope_probability - 0.01)
+        vetoed = second_opinion(*decided, ranked, query, outside, wary, policy, "messaging")
+        assert vetoed[0] == outcome
+    calm = Guess(entry.id, 0.4, policy.out_of_scope_probability - 0.01, {scope: 0.29})
     near = top.score - 1
     decided = decide(ranked, query, policy, near)
-    assert second_opinion(*decided, ranked, query, near, calm, policy) == ("answer", [top])
+    assert second_opinion(*decided, ranked, query, near, calm, policy, "messaging") == (
+        "answer",
+        [top],
+    )
+
+
+def test_the_veto_needs_both_opinions_on_one_topic_unless_the_classifier_is_sure(
+    kb: KnowledgeBase,
+) -> None:
+    entry = _entry(kb, "li-note")
+    policy = Policy()
+    top = Scored(entry, 80.0)
+    ranked = [top]
+    query = Query("x", {"x": 1.0}, frozenset(), "en")
+    outside = top.score - 10  # the matcher's best out-of-scope topic: messaging
+    decided = decide(ranked, query, policy, outside)
+    assert decided == ("answer", [top])
+
+    def guess(out_of_scope: float, likeliest: str) -> Guess:
+        shares = {OUT_OF_SCOPE + likeliest: 0.6 * out_of_scope, entry.id: 1 - out_of_scope}
+        shares[OUT_OF_SCOPE + "other"] = 0.4 * out_of_scope
+        return Guess(entry.id, 1 - out_of_scope, out_of_scope, shares)
+
+    torn = policy.veto_alone - 0.01
+    for out_of_scope, likeliest, topic, outcome in (
+        (torn, "messaging", "messaging", "decline"),  # both name messaging
+        (torn, "follow-feature", "messaging", "answer"),  # they disagree
+        (torn, "messaging", None, "answer"),  # no out-of-scope topic from the matcher
+        (policy.veto_alone, "follow-feature", "messaging", "decline"),  # the classifier is sure
+    ):
+        got = second_opinion(
+            *decided, ranked, query, outside, guess(out_of_scope, likeliest), policy, topic
+        )
+        assert got[0] == outcome, (out_of_scope, likeliest, topic)
 
 
 def test_is_xing_dead_asks_about_its_future_and_is_answered_for_xing_only(

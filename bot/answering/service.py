@@ -61,10 +61,15 @@ class Policy:
     # unless the entry outscores every out-of-scope topic by `veto_gap` or more: then the
     # words fit the entry far better than anything the bot does not cover, and the
     # classifier's lean comes from letter groups ("Muss man sich wirklich vernetzen?").
+    # Below `veto_alone` the veto also needs both opinions to name the same out-of-scope
+    # topic: a classifier torn between "out of scope" and the entry that names another
+    # topic than the matcher has only its letter groups to go on ("Should You Send a Note
+    # When Connecting?": the matcher finds messaging, the classifier following).
     agreed: float = 25.0
     agreed_probability: float = 0.9
     out_of_scope_probability: float = 0.3
     veto_gap: float = 35.0
+    veto_alone: float = 0.65
     # ... and a runner-up within `switch_margin` of the top is answered instead when the
     # classifier names it with at least `switch_probability`.
     switch_probability: float = 0.85
@@ -154,10 +159,13 @@ def second_opinion(
     outside: float,
     guess: Guess | None,
     policy: Policy,
+    outside_topic: str | None = None,
 ) -> tuple[Outcome, list[Scored]]:
     """The outcome after the classifier's view: confirm an unsure match, prefer the close
     runner-up it is sure of, overrule an out-of-scope topic when it is certain of the top
-    entry, or veto an answer it holds out of scope."""
+    entry, or veto an answer it holds out of scope.
+
+    `outside_topic` is the id of the out-of-scope topic scoring `outside`."""
     if guess is None or not ranked or query.platform_only:
         return outcome, shown
     top = ranked[0]
@@ -171,6 +179,10 @@ def second_opinion(
         if (
             guess.out_of_scope >= policy.out_of_scope_probability
             and top.score - outside < policy.veto_gap
+            and (
+                guess.out_of_scope >= policy.veto_alone
+                or (outside_topic is not None and _likeliest_scope(guess) == outside_topic)
+            )
         ):
             return "decline", _decline_offers(ranked, outside, policy)
         # A near tie the matcher cannot break goes to the classifier's pick.
@@ -198,6 +210,16 @@ def second_opinion(
     if confirmed or sure_of_close_one:
         return "answer", [pick]
     return outcome, shown
+
+
+def _likeliest_scope(guess: Guess) -> str | None:
+    """The out-of-scope topic the classifier finds likeliest, by its id."""
+    scopes = {
+        label[len(OUT_OF_SCOPE) :]: share
+        for label, share in guess.probabilities.items()
+        if label.startswith(OUT_OF_SCOPE)
+    }
+    return max(scopes, key=lambda topic: (scopes[topic], topic)) if scopes else None
 
 
 def _offers(ranked: Sequence[Scored], policy: Policy) -> list[Scored]:
@@ -243,7 +265,14 @@ def choose(
     ranking = replace(ranking, entries=rerank(ranking.entries, guess, policy, query))
     outcome, shown = decide(ranking.entries, query, policy, ranking.out_of_scope)
     outcome, shown = second_opinion(
-        outcome, shown, ranking.entries, query, ranking.out_of_scope, guess, policy
+        outcome,
+        shown,
+        ranking.entries,
+        query,
+        ranking.out_of_scope,
+        guess,
+        policy,
+        ranking.out_of_scope_id,
     )
     if outcome == "answer" and not any(query.fits(s.entry.platforms) for s in shown):
         # "LinkedIn tot?" is not answered with XING's news: the entry is offered instead.
