@@ -408,6 +408,17 @@ def test_greetings_and_phone_fillers_carry_no_weight(service: AnswerService) -> 
     assert terms("passiert sowas mit Leuten?") == terms("passiert?")
 
 
+def test_everyday_words_for_connecting_and_accepting_meet_the_concepts(
+    service: AnswerService,
+) -> None:
+    terms = service.matcher.analyzer.terms
+    # "Kontakte knüpfen" is connecting; everything here happens online
+    assert terms("online Kontakte knüpfen") == terms("Kontakte vernetzen")
+    assert terms("how to connect online") == terms("how to connect")
+    for accepting in ("Sie annimmt", "ich akzeptiere", "she accepts", "anzunehmen"):
+        assert terms(accepting) == ["annehmen"], accepting
+
+
 def test_stop_pairs_are_two_words() -> None:
     with pytest.raises(ValidationError):
         Stopwords(de=[], en=[], pairs=["guten"])
