@@ -417,6 +417,9 @@ def test_everyday_words_for_connecting_and_accepting_meet_the_concepts(
     assert terms("how to connect online") == terms("how to connect")
     for accepting in ("Sie annimmt", "ich akzeptiere", "she accepts", "anzunehmen"):
         assert terms(accepting) == ["annehmen"], accepting
+    assert terms("er hat mich angefragt") == terms("sie einlädt") == ["anfrage"]
+    assert terms("abzulehnen") == ["ablehnen"]
+    assert terms("she withdrew") == ["zurueckziehen"]
 
 
 def test_stop_pairs_are_two_words() -> None:
