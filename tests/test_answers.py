@@ -406,6 +406,9 @@ def test_greetings_and_phone_fillers_carry_no_weight(service: AnswerService) -> 
     assert terms("keiner nimmt an, irgendwas falsch?") == terms("nimmt an, falsch?")
     # "sowas" is "so etwas", "Leuten" is "Leute" in the dative
     assert terms("passiert sowas mit Leuten?") == terms("passiert?")
+    # the English side of the same fillers; "again" stays ("invite her again" after withdrawing)
+    assert terms("honestly, yesterday I only just declined it") == terms("I declined it")
+    assert terms("can I invite her again") != terms("can I invite her")
 
 
 def test_everyday_words_for_connecting_and_accepting_meet_the_concepts(
