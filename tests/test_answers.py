@@ -409,6 +409,7 @@ def test_greetings_and_phone_fillers_carry_no_weight(service: AnswerService) -> 
     # the English side of the same fillers; "again" stays ("invite her again" after withdrawing)
     assert terms("honestly, yesterday I only just declined it") == terms("I declined it")
     assert terms("can I invite her again") != terms("can I invite her")
+    assert terms("sieht er das wirklich? vielleicht sogar sofort") == terms("sieht er das sofort")
 
 
 def test_everyday_words_for_connecting_and_accepting_meet_the_concepts(
