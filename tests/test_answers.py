@@ -622,6 +622,13 @@ def test_an_english_message_is_not_an_invitation_note(service: AnswerService) ->
         assert "text" in terms(personalised)
 
 
+def test_an_unwanted_request_is_spam_not_a_wish(service: AnswerService) -> None:
+    terms = service.matcher.analyzer.terms
+    # "unerwünscht" had split into the head "wünscht", which an out-of-scope phrasing has
+    assert terms("Unerwünschte Anfrage") == terms("unwanted request") == ["spam", "anfrage"]
+    assert terms("unsolicited invites") == terms("ungewollte Einladungen")
+
+
 def test_german_compounds_are_not_split_into_english_words(service: AnswerService) -> None:
     terms = service.matcher.analyzer.terms
     assert "tell" not in terms("einstellen") and "sent" not in terms("Interessenten")
