@@ -410,6 +410,8 @@ def test_greetings_and_phone_fillers_carry_no_weight(service: AnswerService) -> 
     assert terms("honestly, yesterday I only just declined it") == terms("I declined it")
     assert terms("can I invite her again") != terms("can I invite her")
     assert terms("sieht er das wirklich? vielleicht sogar sofort") == terms("sieht er das sofort")
+    assert terms("Ist da was dran? Die ganze Sache klingt gut") == terms("Sache klingt")
+    assert terms("she wants to connect") == terms("connect")
 
 
 def test_everyday_words_for_connecting_and_accepting_meet_the_concepts(
