@@ -414,6 +414,7 @@ def test_greetings_and_phone_fillers_carry_no_weight(service: AnswerService) -> 
     assert terms("she wants to connect") == terms("connect")
     assert terms("eine einfache Frage zu normalen Anfragen") == terms("Frage zu Anfragen")
     assert terms("Lieferanten ins Netzwerk, fürs Profil") == terms("Lieferanten Netzwerk Profil")
+    assert terms("was ist bei der Suche zu beachten?") == terms("Suche")
 
 
 def test_everyday_words_for_connecting_and_accepting_meet_the_concepts(
