@@ -42,6 +42,13 @@ class Guess:
     def of(self, label: str) -> float:
         return self.probabilities.get(label, 0.0)
 
+    def likeliest_scope(self) -> str | None:
+        """The id of the out-of-scope topic found likeliest among those scored."""
+        scopes = [
+            (p, label) for label, p in self.probabilities.items() if label.startswith(OUT_OF_SCOPE)
+        ]
+        return max(scopes)[1][len(OUT_OF_SCOPE) :] if scopes else None
+
 
 class IntentModel:
     """Multinomial naive Bayes with Laplace smoothing and a temperature on the posterior.

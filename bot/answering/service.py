@@ -181,7 +181,7 @@ def second_opinion(
             and top.score - outside < policy.veto_gap
             and (
                 guess.out_of_scope >= policy.veto_alone
-                or (outside_topic is not None and _likeliest_scope(guess) == outside_topic)
+                or (outside_topic is not None and guess.likeliest_scope() == outside_topic)
             )
         ):
             return "decline", _decline_offers(ranked, outside, policy)
@@ -210,16 +210,6 @@ def second_opinion(
     if confirmed or sure_of_close_one:
         return "answer", [pick]
     return outcome, shown
-
-
-def _likeliest_scope(guess: Guess) -> str | None:
-    """The out-of-scope topic the classifier finds likeliest, by its id."""
-    scopes = {
-        label[len(OUT_OF_SCOPE) :]: share
-        for label, share in guess.probabilities.items()
-        if label.startswith(OUT_OF_SCOPE)
-    }
-    return max(scopes, key=lambda topic: (scopes[topic], topic)) if scopes else None
 
 
 def _offers(ranked: Sequence[Scored], policy: Policy) -> list[Scored]:
