@@ -414,6 +414,7 @@ def test_greetings_and_phone_fillers_carry_no_weight(service: AnswerService) -> 
     assert terms("she wants to connect") == terms("connect")
     assert terms("my boss says he was told a while ago") == terms("boss while")
     assert terms("Danke im Voraus!") == terms("thanks in advance") == []
+    assert terms("deine Kontakte, unserem Netzwerk") == terms("meine Kontakte, meinem Netzwerk")
     assert terms("eine einfache Frage zu normalen Anfragen") == terms("Frage zu Anfragen")
     assert terms("Lieferanten ins Netzwerk, fürs Profil") == terms("Lieferanten Netzwerk Profil")
     assert terms("was ist bei der Suche zu beachten?") == terms("Suche")
