@@ -193,9 +193,19 @@ class Stopwords(_Model):
         return pairs
 
 
+class Negation(_Model):
+    """Terms that a nearby negation turns into another concept: "Leute, die ich nicht
+    kenne" are strangers, "people I have never met" too."""
+
+    words: list[Text] = []  # the negating words, folded ("nicht", "never")
+    reach: int = Field(default=3, ge=1)  # words either side a negation reaches
+    turns: dict[Text, Text] = {}  # folded word -> the concept it becomes when negated
+
+
 class Lexicon(_Model):
     stopwords: Stopwords
     synonyms: dict[str, Text]
+    negation: Negation = Negation()
 
 
 class SmalltalkIntent(_Model):

@@ -643,3 +643,36 @@ def test_german_compounds_are_not_split_into_english_words(service: AnswerServic
     assert "word" not in terms("password") and "each" not in terms("outreach")
     # German parts still count
     assert {"branch", "grupp"} <= set(terms("Branchengruppe"))
+
+
+def test_a_negated_knowing_means_a_stranger(service: AnswerService) -> None:
+    terms = service.matcher.analyzer.terms
+    for phrase in (
+        "Leute, die ich nicht kenne",
+        "ich kenne ihn nicht",
+        "Leute, die mich nicht kennen",
+        "people I don't know",
+        "I dont know him",
+        "someone I have never met",
+        "Personen, die Sie niemals getroffen haben",
+        "Fremde",
+        "strangers",
+        "Unbekannte",
+    ):
+        assert terms(phrase) == ["unbekannt"], phrase
+    # knowing someone stays knowing: LinkedIn's own question "Kennen Sie diese Person?"
+    assert "unbekannt" not in terms("Kennen Sie diese Person?")
+    # a negation reaches three words either side, not a whole sentence
+    assert "unbekannt" not in terms("nicht jetzt, sondern später, wenn wir uns besser kennen")
+
+
+def test_building_a_network_is_one_concept_however_the_verb_is_split(
+    service: AnswerService,
+) -> None:
+    terms = service.matcher.analyzer.terms
+    assert set(terms("Wie baue ich mein Netzwerk auf?")) == set(terms("Netzwerk aufbauen"))
+    assert set(terms("building a network")) == {"aufbau", "network"}
+    for question in ("Wie baue ich ein Netzwerk auf LinkedIn auf?", "How do I build my network?"):
+        answer = service.ask(question)
+        assert answer.outcome == "answer" and answer.match is not None, question
+        assert answer.match.entry.id == "whom", question

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.answering.matcher import UNKNOWN, Analyzer
@@ -86,7 +86,7 @@ class IntentModel:
         self._known = vocabulary
         # Per word: how many known features it has and what they add to each label's score.
         # Users reuse words, so a message costs a few lookups per word once they were seen.
-        self._words: dict[str, tuple[int, dict[str, float]]] = {}
+        self._words: dict[tuple[str, bool], tuple[int, dict[str, float]]] = {}
         self._seen_with: dict[str, list[tuple[str, float]]] = defaultdict(list)
         for label, table in self._gain.items():
             for feature, gain in table.items():
@@ -106,9 +106,11 @@ class IntentModel:
                 examples += [(OUT_OF_SCOPE + topic.id, p) for p in topic.phrasings(lang)]
         return cls(examples, analyzer)
 
-    def _features(self, text: str, *, correct: bool = True) -> Counter[str]:
+    def _features(self, text: str, *, correct: bool = True, negated: bool = False) -> Counter[str]:
+        """Terms and letter groups; `negated` turns the terms as a negation nearby would."""
         features: Counter[str] = Counter()
-        for term in self.analyzer.terms(text, correct=correct):
+        terms = self.analyzer.terms(text, correct=correct)
+        for term in self.analyzer.turn(terms) if negated else terms:
             if not term.startswith(UNKNOWN):
                 features["w " + term] += 1
         for word in fold(text).split():
@@ -118,19 +120,28 @@ class IntentModel:
                     features[marked[start : start + n]] += 1
         return features
 
-    def _word(self, word: str) -> tuple[int, dict[str, float]]:
+    def _word(self, word: str, negated: bool = False) -> tuple[int, dict[str, float]]:
         """A folded word's known features, counted, and their gain per label."""
-        known = self._words.get(word)
+        known = self._words.get((word, negated))
         if known is None:
             if len(self._words) >= _MAX_WORDS:
                 self._words.clear()  # bounded; rebuilt from the words in use
-            features = {f: n for f, n in self._features(word).items() if f in self._known}
+            features = {
+                f: n for f, n in self._features(word, negated=negated).items() if f in self._known
+            }
             gains: dict[str, float] = defaultdict(float)
             for feature, times in features.items():
                 for label, gain in self._seen_with[feature]:
                     gains[label] += times * gain
-            known = self._words[word] = (sum(features.values()), dict(gains))
+            known = self._words[(word, negated)] = (sum(features.values()), dict(gains))
         return known
+
+    def _negated(self, folded: Sequence[str]) -> set[int]:
+        """The positions in `folded` a negation reaches, counted as the analyser counts them
+        (over `words`, which drops single letters): so a word's terms turn as in training."""
+        kept = [index for index, word in enumerate(folded) if len(word) > 1 or word.isdigit()]
+        reached = self.analyzer.negated([folded[index] for index in kept])
+        return {kept[position] for position in reached if 0 <= position < len(kept)}
 
     def guess(self, text: str, candidates: Iterable[str]) -> Guess | None:
         """The likeliest of `candidates` (and "out of scope") for `text`; None if unknown.
@@ -144,7 +155,9 @@ class IntentModel:
             return None
         scores: dict[str, float]
         if len(self.labels) <= _REMEMBER_UP_TO:
-            words = [self._word(word) for word in fold(text).split()]
+            folded = fold(text).split()
+            negated = self._negated(folded)
+            words = [self._word(word, index in negated) for index, word in enumerate(folded)]
             seen = sum(count for count, _ in words)
             scores = {label: seen * self._unseen[label] for label in labels}
             for _, gains in words:

@@ -128,6 +128,14 @@ class Analyzer:
         for first, second in (pair.split() for pair in lexicon.stopwords.pairs):
             self._stop_pairs[second] = self._stop_pairs.get(second, frozenset()) | {first}
         self._concepts = frozenset(self.synonyms.values())
+        self._negators = frozenset(lexicon.negation.words)
+        self._negation_reach = lexicon.negation.reach
+        # Written as words, kept as the terms they become ("kenne" -> "kenn").
+        self._turns = {
+            term: concept
+            for word, concept in lexicon.negation.turns.items()
+            if (term := self.term(word)) is not None
+        }
         self.vocab: set[str] = set()
         self.surface: dict[str, Lang | None] = {}
         self._frequency: dict[str, int] = {}
@@ -223,20 +231,43 @@ class Analyzer:
     ) -> list[str]:
         """Like `terms`, for words already folded."""
         result: list[str] = []
+        negated = self.negated(folded)
         for index, word in enumerate(folded):
             firsts = self._stop_pairs.get(word)
             if firsts is not None and index > 0 and folded[index - 1] in firsts:
                 continue  # "Guten Tag": the "Guten" is a stop word already
-            if not correct:
-                result.extend(self._word_terms(word, False, lang))
-                continue
-            known = self._analysed.get((word, lang))
-            if known is None:
-                if len(self._analysed) >= _MAX_ANALYSED:
-                    self._analysed.clear()  # bounded; rebuilt from the words in use
-                known = self._analysed[(word, lang)] = tuple(self._word_terms(word, True, lang))
+            known = self._word_analysis(word, correct, lang)
+            if index in negated:
+                known = self.turn(known)
             result.extend(known)
         return result
+
+    def _word_analysis(self, word: str, correct: bool, lang: Lang | None) -> tuple[str, ...]:
+        if not correct:
+            return tuple(self._word_terms(word, False, lang))
+        known = self._analysed.get((word, lang))
+        if known is None:
+            if len(self._analysed) >= _MAX_ANALYSED:
+                self._analysed.clear()  # bounded; rebuilt from the words in use
+            known = self._analysed[(word, lang)] = tuple(self._word_terms(word, True, lang))
+        return known
+
+    def turn(self, terms: Iterable[str]) -> tuple[str, ...]:
+        """The terms as a negation nearby turns them ("kenn" -> "unbekannt"), also those of a
+        word the knowledge base never uses ("niemals getroffen")."""
+        return tuple(self._turns.get(term.removeprefix(UNKNOWN), term) for term in terms)
+
+    def negated(self, folded: Sequence[str]) -> frozenset[int]:
+        """Positions within reach of a negating word ("nicht kenne", "never met")."""
+        if not self._turns:
+            return frozenset()
+        reach = self._negation_reach
+        return frozenset(
+            near
+            for index, word in enumerate(folded)
+            if word in self._negators
+            for near in range(index - reach, index + reach + 1)
+        )
 
     def _word_terms(self, word: str, correct: bool, lang: Lang | None) -> Iterable[str]:
         term = self.term(word)
