@@ -672,7 +672,13 @@ def test_building_a_network_is_one_concept_however_the_verb_is_split(
     terms = service.matcher.analyzer.terms
     assert set(terms("Wie baue ich mein Netzwerk auf?")) == set(terms("Netzwerk aufbauen"))
     assert set(terms("building a network")) == {"aufbau", "network"}
+    assert set(terms("mein Netzwerk erweitern")) == set(terms("grow my Netzwerk"))
     for question in ("Wie baue ich ein Netzwerk auf LinkedIn auf?", "How do I build my network?"):
         answer = service.ask(question)
         assert answer.outcome == "answer" and answer.match is not None, question
         assert answer.match.entry.id == "whom", question
+    # growing one: where to start, or what a larger network is worth
+    for question in ("Wie erweitere ich mein Netzwerk?", "How can I expand my LinkedIn network?"):
+        answer = service.ask(question)
+        assert answer.outcome == "answer" and answer.match is not None, question
+        assert answer.match.entry.id in {"whom", "value"}, question
