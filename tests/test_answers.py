@@ -682,3 +682,14 @@ def test_building_a_network_is_one_concept_however_the_verb_is_split(
         answer = service.ask(question)
         assert answer.outcome == "answer" and answer.match is not None, question
         assert answer.match.entry.id in {"whom", "value"}, question
+
+
+def test_which_platform_for_sales_is_the_verdict_not_sales_navigator(
+    service: AnswerService,
+) -> None:
+    # our users sell: "Vertrieb" and "sales" also name LinkedIn's Sales Navigator plans
+    for question in ("xing oder li fürn vertrieb", "Which is better for sales, XING or LinkedIn?"):
+        answer = service.ask(question)
+        assert answer.outcome == "answer" and answer.match is not None, question
+        assert answer.match.entry.id == "verdict", question
+    assert service.ask("Lohnt sich der Sales Navigator?").outcome == "decline"
