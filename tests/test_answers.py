@@ -673,6 +673,12 @@ def test_building_a_network_is_one_concept_however_the_verb_is_split(
     assert set(terms("Wie baue ich mein Netzwerk auf?")) == set(terms("Netzwerk aufbauen"))
     assert set(terms("building a network")) == {"aufbau", "network"}
     assert set(terms("mein Netzwerk erweitern")) == set(terms("grow my Netzwerk"))
+    # a picture is no typo of "build"
+    assert (
+        set(terms("Welches Bild fürs Profil?"))
+        == set(terms("profile picture"))
+        == {"foto", "profil"}
+    )
     for question in ("Wie baue ich ein Netzwerk auf LinkedIn auf?", "How do I build my network?"):
         answer = service.ask(question)
         assert answer.outcome == "answer" and answer.match is not None, question
