@@ -699,3 +699,25 @@ def test_which_platform_for_sales_is_the_verdict_not_sales_navigator(
         assert answer.outcome == "answer" and answer.match is not None, question
         assert answer.match.entry.id == "verdict", question
     assert service.ask("Lohnt sich der Sales Navigator?").outcome == "decline"
+
+
+def test_a_real_word_is_not_corrected_into_another_one(service: AnswerService) -> None:
+    terms = service.matcher.analyzer.terms
+    # everyday words the knowledge base lacks stay what they are
+    assert "gesucht" not in terms("wer hat mein Profil besucht") and "such" not in terms(
+        "wer hat mein Profil besucht"
+    )
+    assert "offen" not in terms("How much time should I be spending on LinkedIn?")
+    # forms of a known word still meet it, with or without a spelled-out umlaut
+    assert terms("wer kennt das") == terms("wer kenne das")
+    # and typos that are no words are still corrected
+    assert terms("anfrgae") == terms("Anfrage") == ["anfrage"]
+
+
+def test_same_word_means_forms_of_one_word() -> None:
+    from bot.answering.everyday import same_word
+
+    assert same_word("kennt", "kenne") and same_word("wichtigsten", "wichtig")
+    assert same_word("kuerzer", "kurzer")
+    assert not same_word("besucht", "gesucht") and not same_word("spending", "pending")
+    assert not same_word("reicht", "recht")

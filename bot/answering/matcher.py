@@ -13,12 +13,13 @@ from __future__ import annotations
 import heapq
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
+from bot.answering.everyday import everyday_words, same_word
 from bot.domain import LANGS, PLATFORMS, Lang
 from bot.knowledge import Entry, Lexicon, OutOfScopeTopic, SmalltalkIntent
 from bot.text import fold, stem, words
@@ -115,8 +116,14 @@ class _Indexed:
 class Analyzer:
     """Turns text into matching terms; learns the knowledge base's vocabulary first."""
 
-    def __init__(self, lexicon: Lexicon, one_edit_up_to: int = Weights.one_edit_up_to) -> None:
+    def __init__(
+        self,
+        lexicon: Lexicon,
+        one_edit_up_to: int = Weights.one_edit_up_to,
+        everyday: Mapping[Lang, frozenset[str]] | None = None,
+    ) -> None:
         self.one_edit_up_to = one_edit_up_to
+        self._everyday = everyday_words() if everyday is None else everyday
         self.synonyms = lexicon.synonyms
         self.stopwords: dict[Lang, frozenset[str]] = {
             "de": frozenset(lexicon.stopwords.de),
@@ -290,6 +297,10 @@ class Analyzer:
                 # A short word with another first letter is more often a different word
                 # ("wetter" is not "better") than a typo: phone typos keep the first letter.
                 close = [c for c in close if c[0][0] == word[0]]
+            if close and self._is_everyday(word, lang):
+                # A real word is no typo ("besucht" is not "gesucht", "spending" not
+                # "pending"): only another form of it counts ("kennt" for "kenne").
+                close = [c for c in close if same_word(word, c[0])]
             if close:
                 # Fewest edits first; among equals the word the knowledge base uses most
                 # ("sche": "suche" before "sehe"), so the likelier intent wins.
@@ -298,6 +309,11 @@ class Analyzer:
         if parts:
             return parts
         return (UNKNOWN + term,)
+
+    def _is_everyday(self, word: str, lang: Lang | None) -> bool:
+        if lang is not None:
+            return word in self._everyday.get(lang, frozenset())
+        return any(word in known for known in self._everyday.values())
 
     def detect_language(self, text: str, folded: Sequence[str] | None = None) -> Lang | None:
         """German or English by stop words and language-specific vocabulary; None if unsure."""
