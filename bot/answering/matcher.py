@@ -300,7 +300,8 @@ class Analyzer:
             if close and self._is_everyday(word, lang):
                 # A real word is no typo ("besucht" is not "gesucht", "spending" not
                 # "pending"): only another form of it counts ("kennt" for "kenne").
-                close = [c for c in close if same_word(word, c[0])]
+                tail = 1 if len(word) <= _SHORT_WORD else 2
+                close = [c for c in close if same_word(word, c[0], tail)]
             if close:
                 # Fewest edits first; among equals the word the knowledge base uses most
                 # ("sche": "suche" before "sehe"), so the likelier intent wins.
