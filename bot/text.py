@@ -55,9 +55,14 @@ def fold(text: str) -> str:
     return _NON_WORD.sub(" ", text).strip()
 
 
+def is_word(folded: str) -> bool:
+    """Whether a folded token counts as a word: single letters carry no meaning."""
+    return len(folded) > 1 or folded.isdigit()
+
+
 def words(text: str) -> list[str]:
     """The folded words of `text`; single letters carry no meaning and are dropped."""
-    return [word for word in fold(text).split() if len(word) > 1 or word.isdigit()]
+    return [word for word in fold(text).split() if is_word(word)]
 
 
 def stem(word: str) -> str:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from bot.answering.matcher import UNKNOWN, Analyzer
 from bot.domain import LANGS
 from bot.knowledge import KnowledgeBase
-from bot.text import fold
+from bot.text import fold, is_word
 
 OUT_OF_SCOPE = "out-of-scope:"  # + topic id: each out-of-scope topic is a class of its own
 _GRAMS = (3, 4)  # letter groups within a word, "<" and ">" marking its ends
@@ -139,7 +139,7 @@ class IntentModel:
     def _negated(self, folded: Sequence[str]) -> set[int]:
         """The positions in `folded` a negation reaches, counted as the analyser counts them
         (over `words`, which drops single letters): so a word's terms turn as in training."""
-        kept = [index for index, word in enumerate(folded) if len(word) > 1 or word.isdigit()]
+        kept = [index for index, word in enumerate(folded) if is_word(word)]
         reached = self.analyzer.negated([folded[index] for index in kept])
         return {kept[position] for position in reached if 0 <= position < len(kept)}
 
