@@ -690,6 +690,23 @@ def test_building_a_network_is_one_concept_however_the_verb_is_split(
         assert answer.match.entry.id in {"whom", "value"}, question
 
 
+def test_what_something_brings_is_one_concept(service: AnswerService) -> None:
+    terms = service.matcher.analyzer.terms
+    # "Was bringt mir ...?" asks for the benefit; it used to be a weightless frame
+    for phrase in ("Was bringt es?", "Lohnt sich das?", "Vorteile", "is it worth it", "benefits"):
+        assert terms(phrase) == ["nutzen"], phrase
+    for question in (
+        "Welche Vorteile hat es, sich zu vernetzen?",
+        "Was bringt mir ein Netzwerk auf XING?",
+        "Is networking on LinkedIn worth it?",
+    ):
+        answer = service.ask(question)
+        assert answer.outcome == "answer" and answer.match is not None, question
+        assert answer.match.entry.id == "value", question
+    # worth it, but about something the article does not cover
+    assert service.ask("Lohnt sich Instagram für Berater?").outcome == "decline"
+
+
 def test_which_platform_for_sales_is_the_verdict_not_sales_navigator(
     service: AnswerService,
 ) -> None:
