@@ -250,6 +250,22 @@ def test_decide_declines_below_the_threshold(kb: KnowledgeBase) -> None:
     assert decide([far], query, policy) == ("decline", [])
 
 
+def test_a_long_message_is_answered_from_a_lower_score(kb: KnowledgeBase) -> None:
+    entry = _entry(kb, "li-email")
+    policy = Policy()
+    score = policy.long_answer + 1
+    assert score < policy.answer
+    ranking = Ranking([Scored(entry, score)], 0.0, None)
+    short = Query("x", {"email": 2.0, "linkedin": 0.7}, frozenset({"linkedin"}), "de")
+    many = {f"word{n}": 1.0 for n in range(policy.long_terms - 2)}
+    story = Query("x", {"email": 2.0, "linkedin": 0.7, **many}, frozenset({"linkedin"}), "de")
+    assert choose(ranking, short, None, policy)[0] == "decline"
+    assert choose(ranking, story, None, policy) == ("answer", [ranking.entries[0]])
+    # ... and still not from below it
+    low = Ranking([Scored(entry, policy.long_answer - 1)], 0.0, None)
+    assert choose(low, story, None, policy)[0] == "decline"
+
+
 def test_a_far_better_out_of_scope_topic_leaves_only_close_offers(kb: KnowledgeBase) -> None:
     near, far = _entry(kb, "li-note"), _entry(kb, "keynote")
     query = Query("x", {"x": 1.0}, frozenset(), "de")

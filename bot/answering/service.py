@@ -43,6 +43,12 @@ class Policy:
 
     answer: float = 40.0
     clarify: float = 40.0
+    # A message of `long_terms` terms or more (a story with the question in it) is answered
+    # from `long_answer` up: its words dilute the share any one entry can explain, so the
+    # same score says more than on a short question. Chosen on all sets: 10-11 terms and
+    # 20-26 points are one plateau (+7 to +8 right answers, one or two off-topic more).
+    long_terms: int = 11
+    long_answer: float = 25.0
     offer: float = 15.0
     margin: float = 2.0  # a runner-up closer than this makes the answer ambiguous
     twin_margin: float = 12.0  # twins this close are answered together if no platform is named
@@ -252,6 +258,12 @@ def choose(
     ranking: Ranking, query: Query, guess: Guess | None, policy: Policy
 ) -> tuple[Outcome, list[Scored]]:
     """The outcome of a ranking: reordered, decided by the matcher, then the classifier's view."""
+    if len(query.terms) >= policy.long_terms:
+        policy = replace(
+            policy,
+            answer=min(policy.answer, policy.long_answer),
+            clarify=min(policy.clarify, policy.long_answer),
+        )
     ranking = replace(ranking, entries=rerank(ranking.entries, guess, policy, query))
     outcome, shown = decide(ranking.entries, query, policy, ranking.out_of_scope)
     outcome, shown = second_opinion(
