@@ -682,6 +682,29 @@ def test_a_negated_knowing_means_a_stranger(service: AnswerService) -> None:
     assert "unbekannt" not in terms("nicht jetzt, sondern später, wenn wir uns besser kennen")
 
 
+def test_no_answer_is_a_request_left_open(service: AnswerService) -> None:
+    terms = service.matcher.analyzer.terms
+    # "keine Antwort" and "no reply" leave a request pending; "response" was an unknown word
+    for phrase in ("keine Antwort", "got no reply", "did not get a response", "unbeantwortet"):
+        assert terms(phrase) == ["offen"], phrase
+    # replying to a request is responding to it, as the entries' keywords say
+    assert terms("reply") == terms("response") == terms("respond")
+    for question in (
+        "Keine Antwort auf meine LinkedIn-Einladung seit drei Wochen, was tun?",
+        "I sent a LinkedIn invite weeks ago and got no reply. Withdraw it?",
+    ):
+        answer = service.ask(question)
+        assert answer.outcome == "answer" and answer.match is not None, question
+        assert answer.match.entry.id == "li-withdraw", question
+
+
+def test_relative_pronouns_carry_no_weight(service: AnswerService) -> None:
+    terms = service.matcher.analyzer.terms
+    # "denen" had become the rare term "dene", weighing more than the question's topic
+    assert terms("Ich kenne keinen von denen") == ["unbekannt"]
+    assert terms("Leute, deren Profil leer ist") == terms("Leute, Profil leer ist")
+
+
 def test_building_a_network_is_one_concept_however_the_verb_is_split(
     service: AnswerService,
 ) -> None:
