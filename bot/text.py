@@ -21,9 +21,10 @@ _CLITIC = re.compile(rf"(?<=[a-z]){_APOSTROPHE}(?:s|re|ve|ll|d|m)\b")
 # (each stays a word of its language, for telling German from English).
 _WIE_VIELE = re.compile(r"\bwie viele?n?\b")
 _HOW_MANY = re.compile(r"\bhow (?:many|much)\b")
-# "Who" opening a sentence asks for people ("Who should I add first?"); elsewhere it is
-# mostly a relative pronoun ("people who ..."), which says nothing about the topic.
-_ASKING_WHO = re.compile(r"(^|[.?!:;]\s*)((?:so|and|but|ok|okay|then)\s+)?who\b")
+# "Who" opening a sentence asks for people ("Who should I add first?"), and so does "who
+# to" anywhere ("how do I decide who to connect with"); elsewhere it is mostly a relative
+# pronoun ("people who ..."), which says nothing about the topic.
+_ASKING_WHO = re.compile(r"(^|[.?!:;]\s*)((?:so|and|but|ok|okay|then)\s+)?who\b|\bwho(?=\s+to\b)")
 # Light stemming: enough to meet plural, verb and "-ung" forms in both languages, applied
 # identically to questions and knowledge, so the stems need not be real words.
 _SUFFIXES = ("ungen", "ung", "ing", "ern", "en", "er", "ed", "es", "e", "n", "s")

@@ -76,3 +76,6 @@ def test_who_opening_a_sentence_asks_for_people_a_relative_who_does_not() -> Non
     assert fold("Who should I add first?") == "whom should i add first"
     assert fold("Thanks. So who do I start with?") == "thanks so whom do i start with"
     assert fold("I ignore people who spam") == "i ignore people who spam"
+    # "who to ..." asks anywhere in a sentence
+    assert fold("how do I decide who to connect with") == "how do i decide whom to connect with"
+    assert fold("people who took my advice") == "people who took my advice"
