@@ -698,6 +698,18 @@ def test_no_answer_is_a_request_left_open(service: AnswerService) -> None:
         assert answer.match.entry.id == "li-withdraw", question
 
 
+def test_politeness_is_one_concept_in_both_languages(service: AnswerService) -> None:
+    terms = service.matcher.analyzer.terms
+    assert terms("unhöflich") == terms("rude") == terms("courtesy") == terms("höflicher")
+    for question in (
+        "Ist es unhöflich, eine XING-Anfrage ohne Kommentar abzulehnen?",
+        "Is it rude to decline a XING request without a comment?",
+    ):
+        answer = service.ask(question)
+        assert answer.outcome == "answer" and answer.match is not None, question
+        assert answer.match.entry.id == "xing-decline-text", question
+
+
 def test_relative_pronouns_carry_no_weight(service: AnswerService) -> None:
     terms = service.matcher.analyzer.terms
     # "denen" had become the rare term "dene", weighing more than the question's topic
