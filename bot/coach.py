@@ -421,6 +421,19 @@ class Coach:
             return await self.tracker.ask_to_confirm(user.id, lang, step, text, now)
         return await self.tracker.name_given(user.id, lang, step, text, now)
 
+    async def _wrong(self, user: UserRef, lang: Lang, arg: str) -> Reply:
+        """ "Passt nicht?" under an answer: the question is marked as answered wrongly (for
+        `bot review`), and its other candidates are offered; a tap on one is recorded as
+        with any offer. Without a logged question (a shared sender's, or over an hour old)
+        the topics are offered instead."""
+        answered = arg.split(".")
+        if not arg or any(self.kb.entry(ref) is None for ref in answered):
+            return Reply((), notice=self._ui(lang, "stale_button"))
+        since = self.clock() - FEEDBACK_WINDOW
+        question = await self.store.questions.mark_wrong(user.id, answered, since)
+        offers = self.answers.others(question, answered) if question is not None else []
+        return self.answers.wrong_reply(lang, offers)
+
     async def _log_question(self, user: UserRef, text: str, answer: Answer) -> None:
         match = answer.match
         await self.store.questions.log(
@@ -645,6 +658,8 @@ class Coach:
         if kind is ActionKind.NONE:
             await self.store.questions.feedback(user.id, "none", self.clock() - FEEDBACK_WINDOW)
             return Reply((Block(self._ui(lang, "none_noted")),), self.answers.main_buttons(lang))
+        if kind is ActionKind.WRONG:
+            return await self._wrong(user, lang, action.arg)
         if kind is ActionKind.MORE:
             shown = [self.kb.entry(ref) for ref in action.arg.split(".")]
             if not shown or None in shown:

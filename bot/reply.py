@@ -15,6 +15,7 @@ class ActionKind(StrEnum):
     ENTRY = "e"  # show a knowledge entry
     OFFER = "o"  # an entry offered for an unsure or declined question: shown and recorded
     NONE = "n"  # "Nichts davon": none of the offers fitted; recorded as a miss
+    WRONG = "w"  # "Passt nicht?" under an answer ("<id>.<id>"): recorded, the others offered
     MORE = "m"  # the details of the entries shown ("<id>,<id>"), edited in place
     COMPARE = "c"  # show a compare topic
     COMPARE_MENU = "cm"

@@ -48,3 +48,48 @@ async def test_feedback_only_attaches_to_a_recent_unanswered_question(
 
 async def test_review_says_so_when_nothing_is_unanswered() -> None:
     assert format_groups([]) == "Nothing unanswered in this period."
+
+
+async def test_an_answer_marked_not_fitting_is_reviewed_with_what_was_tapped(
+    coach: Coach, store: Storage, clock: FakeClock
+) -> None:
+    reply = await coach.question(ERIKA, "Wie lang darf die LinkedIn-Notiz sein?")
+    (wrong,) = [b for row in reply.buttons for b in row if b.action.kind is ActionKind.WRONG]
+    assert wrong.action.arg == "li-note"
+    offered = await coach.press(ERIKA, wrong.action)
+    offers = [row[0].action for row in offered.buttons]
+    assert offers[-1].kind is ActionKind.NONE
+    assert offers[0].kind is ActionKind.OFFER and offers[0].arg != "li-note"
+    await coach.press(ERIKA, offers[0])
+    questions = await store.questions.unanswered(clock() - timedelta(days=1))
+    assert [(q.outcome, q.entry_id, q.feedback) for q in questions] == [
+        ("answer", "li-note", offers[0].arg)
+    ]
+    groups = group_questions(coach.answers, questions)
+    assert groups[0].outcomes == {
+        "answered li-note, did not fit": 1,
+        f"tapped {offers[0].arg}": 1,
+    }
+    stats = await coach.store.questions.stats(clock(), clock().replace(hour=0))
+    assert stats.unanswered == [("wie lang darf die linkedin-notiz sein?", 1)]
+
+
+async def test_not_fitting_without_a_recent_question_offers_the_topics(
+    coach: Coach, store: Storage, clock: FakeClock
+) -> None:
+    reply = await coach.question(ERIKA, "Wie lang darf die LinkedIn-Notiz sein?")
+    (wrong,) = [b for row in reply.buttons for b in row if b.action.kind is ActionKind.WRONG]
+    clock.advance(hours=2)  # the question is too old to attach feedback to
+    late = await coach.press(ERIKA, wrong.action)
+    assert "nicht gepasst" in late.blocks[0].text
+    assert [b.action.kind for b in late.buttons[0]] == [ActionKind.TOPICS, ActionKind.COMPARE_MENU]
+    assert (await store.questions.unanswered(clock() - timedelta(days=1))) == []
+    forged = await coach.press(ERIKA, Action(ActionKind.WRONG, "no-such-entry"))
+    assert forged.notice and not forged.blocks
+
+
+async def test_only_answers_to_questions_ask_whether_they_fit(coach: Coach) -> None:
+    picked = await coach.press(ERIKA, Action(ActionKind.ENTRY, "li-note"))
+    assert all(b.action.kind is not ActionKind.WRONG for row in picked.buttons for b in row)
+    declined = await coach.question(ERIKA, "Wo kann ich Aktien kaufen?")
+    assert all(b.action.kind is not ActionKind.WRONG for row in declined.buttons for b in row)

@@ -150,6 +150,34 @@ async def test_nothing_fitted_and_tapped_offers_are_recorded(
     ]
 
 
+async def test_an_answer_that_did_not_fit_offers_the_other_candidates(
+    app: App, updates: UpdateFactory, request_fake: OfflineRequest, store: Storage
+) -> None:
+    await _send(app, updates.message("Wie lang darf die LinkedIn-Notiz sein?"))
+    answer = request_fake.sent()[0]
+    assert "300 Zeichen" in answer.params["text"]
+    first_row = [b["text"] for b in _markup(answer.params)[0]]
+    assert first_row == ["Mehr dazu", "Passt nicht?"], "beside the details, on one row"
+    wrong = _markup(answer.params)[0][1]
+    await _send(app, updates.press(wrong["callback_data"]))
+    reply = request_fake.sent()[-1]
+    assert "nicht gepasst" in reply.params["text"]
+    offers = [row[0] for row in _markup(reply.params)]
+    assert offers[-1]["text"] == "Nichts davon" and 2 <= len(offers) <= 4
+    assert all("Text zur Einladung" not in b["text"] for b in offers), "not the answer again"
+    assert all(not b["text"].startswith("XING") for b in offers[:-1]), "the platform named"
+    await _send(app, updates.press(offers[0]["callback_data"]))
+    assert "Quelle:" in request_fake.texts()[-1]
+    log = (await store.export_user(7))["question_log"]
+    assert isinstance(log, list) and len(log) == 1
+    tapped = offers[0]["callback_data"].split("|")[2]
+    assert (log[0]["outcome"], log[0]["entry_id"], log[0]["feedback"]) == (
+        "answer",
+        "li-note",
+        tapped,
+    )
+
+
 async def test_more_button_edits_the_answer_in_place(
     app: App, updates: UpdateFactory, request_fake: OfflineRequest, service: AnswerService
 ) -> None:

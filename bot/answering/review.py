@@ -1,9 +1,10 @@
 """`python -m bot review`: what the bot could not answer, grouped, for growing the phrasings.
 
-Declined and clarified questions and every "Nichts davon" come from the question log (kept
-for the retention period only). Questions whose matching terms look alike form one group,
-so a maintainer sees the ten ways people asked one thing and the entries the bot thought
-of, and adds a phrasing, a synonym or an out-of-scope topic in minutes.
+Declined and clarified questions, every "Nichts davon" and every answer marked "Passt
+nicht?" come from the question log (kept for the retention period only). Questions whose
+matching terms look alike form one group, so a maintainer sees the ten ways people asked
+one thing and the entries the bot thought of, and adds a phrasing, a synonym or an
+out-of-scope topic in minutes.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from rapidfuzz import fuzz, process
 
 from bot.answering.service import AnswerService
 from bot.storage import LoggedQuestion
+from bot.storage.questions import WRONG
 
 SIMILAR = 75.0  # token_set_ratio of the sorted terms at which two questions are one group
 
@@ -29,9 +31,14 @@ class Group:
 
     @property
     def outcomes(self) -> Counter[str]:
-        counts: Counter[str] = Counter(q.outcome for q in self.questions)
+        counts: Counter[str] = Counter(
+            f"answered {q.entry_id}, did not fit" if q.outcome == "answer" else q.outcome
+            for q in self.questions
+        )
         counts.update(
-            "tapped " + q.feedback for q in self.questions if q.feedback not in (None, "none")
+            "tapped " + q.feedback
+            for q in self.questions
+            if q.feedback not in (None, "none", WRONG)
         )
         counts.update("nothing fitted" for q in self.questions if q.feedback == "none")
         return counts

@@ -334,7 +334,8 @@ class AnswerService:
                 return Answer(question, lang, "smalltalk", reply, None, tuple(ranked[:3]))
         offers: tuple[Scored, ...] = ()
         if outcome == "answer":
-            reply = self.entries_reply(lang, [s.entry for s in shown])
+            entries = [s.entry for s in shown]
+            reply = self._with_wrong_button(lang, self.entries_reply(lang, entries), entries)
         elif outcome == "clarify":
             offers = tuple(shown)
             reply = self._clarify_reply(lang, offers)
@@ -347,6 +348,45 @@ class AnswerService:
         match = shown[0] if outcome == "answer" else None
         alternatives = tuple(s for s in ranked[:3] if match is None or s is not match)
         return Answer(question, lang, outcome, reply, match, alternatives, offers)
+
+    def others(self, question: str, answered: Sequence[str]) -> list[Scored]:
+        """The candidates for `question` beside the entries `answered`, as offers for a
+        user who found the answer did not fit ("Passt nicht?"): the best few that reach
+        the offer threshold and are about a platform the question names, if it names one."""
+        text = matched_text(question)
+        query, ranking = self.rank(text)
+        guess = self.guess(text, ranking.entries, query.platforms)
+        ranked = rerank(ranking.entries, guess, self.policy, query)
+        rest = [
+            s
+            for s in ranked
+            if s.entry.id not in answered
+            and s.score >= self.policy.offer
+            and query.fits(s.entry.platforms)
+        ]
+        return rest[: self.policy.max_offers]
+
+    def wrong_reply(self, lang: Lang, offers: Sequence[Scored]) -> Reply:
+        """After "Passt nicht?": noted, and the other candidates, or the topics."""
+        ui = self.kb.ui
+        if offers:
+            return Reply((Block(ui.get(lang, "wrong_offers")),), self._offer_buttons(lang, offers))
+        return Reply((Block(ui.get(lang, "wrong_noted")),), self.main_buttons(lang))
+
+    def _with_wrong_button(self, lang: Lang, reply: Reply, entries: Sequence[Entry]) -> Reply:
+        """An answer to a question gets "Passt nicht?", beside "Mehr dazu" if it has that.
+
+        Only answers to free text: an entry the user picked from a button is what they
+        asked for. The button names the answered entries, so a press finds the question.
+        """
+        ids = ".".join(entry.id for entry in entries)
+        wrong = Button(self.kb.ui.get(lang, "button_wrong"), Action(ActionKind.WRONG, ids))
+        rows = list(reply.buttons)
+        if rows and len(rows[0]) == 1 and rows[0][0].action.kind is ActionKind.MORE:
+            rows[0] = (rows[0][0], wrong)
+        else:
+            rows.append((wrong,))
+        return replace(reply, buttons=tuple(rows))
 
     def guess(
         self, text: str, ranked: Sequence[Scored], platforms: frozenset[str] = frozenset()

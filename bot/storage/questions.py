@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -9,6 +10,10 @@ from pydantic import BaseModel
 
 from bot.domain import Lang
 from bot.storage.database import Database, epoch
+
+# The feedback of a question whose answer the user found did not fit ("Passt nicht?");
+# an offer tapped afterwards replaces it with that entry's id, "Nichts davon" with "none".
+WRONG = "wrong"
 
 
 class DayCounts(BaseModel):
@@ -64,21 +69,40 @@ class QuestionLog:
         )
 
     async def feedback(self, user_id: int, feedback: str, since: datetime) -> bool:
-        """Attach `feedback` to the user's latest unsure or declined question after `since`."""
+        """Attach `feedback` to the user's latest unsure or declined question after `since`,
+        or to an answered one the user marked as not fitting ("Passt nicht?")."""
         rows = await self.db.write(
             """UPDATE question_log SET feedback = ? WHERE id = (
                    SELECT id FROM question_log WHERE user_id = ? AND asked_at >= ?
-                   AND outcome IN ('clarify', 'decline') ORDER BY id DESC LIMIT 1)
+                   AND (outcome IN ('clarify', 'decline') OR feedback IS NOT NULL)
+                   ORDER BY id DESC LIMIT 1)
                RETURNING id""",
             (feedback, user_id, epoch(since)),
         )
         return bool(rows)
 
+    async def mark_wrong(
+        self, user_id: int, entry_ids: Sequence[str], since: datetime
+    ) -> str | None:
+        """Mark the user's latest question after `since` answered with one of `entry_ids`
+        as answered wrongly ("Passt nicht?"); its text, or None if there is none."""
+        marks = ", ".join("?" for _ in entry_ids)
+        rows = await self.db.write(
+            f"""UPDATE question_log SET feedback = '{WRONG}' WHERE id = (
+                   SELECT id FROM question_log WHERE user_id = ? AND asked_at >= ?
+                   AND outcome = 'answer' AND entry_id IN ({marks})
+                   ORDER BY id DESC LIMIT 1)
+               RETURNING text""",
+            (user_id, epoch(since), *entry_ids),
+        )
+        return str(rows[0][0]) if rows else None
+
     async def unanswered(self, since: datetime) -> list[LoggedQuestion]:
-        """Questions declined or clarified since `since`, and those whose offer was refused."""
+        """Questions declined or clarified since `since`, and those the user gave feedback
+        on: an offer refused ("Nichts davon") or an answer that did not fit."""
         rows = await self.db.rows(
             """SELECT text, lang, outcome, entry_id, feedback FROM question_log
-               WHERE asked_at >= ? AND (outcome IN ('decline', 'clarify') OR feedback = 'none')
+               WHERE asked_at >= ? AND (outcome IN ('decline', 'clarify') OR feedback IS NOT NULL)
                ORDER BY id""",
             (epoch(since),),
         )
@@ -110,7 +134,8 @@ class QuestionLog:
         ) or (0, 0)
         rows = await self.db.rows(
             """SELECT lower(text) AS question, COUNT(*) AS times FROM question_log
-               WHERE outcome IN ('decline', 'clarify') AND asked_at >= ?
+               WHERE (outcome IN ('decline', 'clarify') OR feedback IS NOT NULL)
+               AND asked_at >= ?
                GROUP BY question ORDER BY times DESC, question LIMIT ?""",
             (week_ago, top),
         )
