@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from bot.answering.service import Answer, AnswerService, Policy, choose, matched_text
+from bot.answering.service import Answer, AnswerService, Policy, choose
 from bot.domain import Lang
 from bot.knowledge import KnowledgeError
 from bot.render import to_plain
@@ -194,9 +194,7 @@ def sweep(
     """Accuracy, coverage and decline rate if the answer threshold were each of `thresholds`."""
     ranked = []
     for case in cases:
-        text = matched_text(case.q)
-        query, ranking = service.rank(text)
-        guess = service.guess(text, ranking.entries, query.platforms)
+        _, query, ranking, guess = service.views(case.q)
         ranked.append((case, query, ranking, guess, query.lang or "de"))
     rows = []
     on_topic = sum(case.on_topic for case in cases) or 1

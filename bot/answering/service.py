@@ -316,13 +316,18 @@ class AnswerService:
         # Replies are immutable and depend only on language and entries: build each once.
         self._entry_replies: dict[tuple[Lang, tuple[str, ...], bool], Reply] = {}
 
-    def ask(self, question: str, lang: Lang | None = None, fallback: Lang = "de") -> Answer:
-        """Answer `question` in `lang`, or in its detected language, or in `fallback`."""
+    def views(self, question: str) -> tuple[str, Query, Ranking, Guess | None]:
+        """Both opinions of a message: the text matched of it, its query and ranking, and
+        the classifier's guess among the ranked entries."""
         text = matched_text(question)
         query, ranking = self.rank(text)
+        return text, query, ranking, self.guess(text, ranking.entries, query.platforms)
+
+    def ask(self, question: str, lang: Lang | None = None, fallback: Lang = "de") -> Answer:
+        """Answer `question` in `lang`, or in its detected language, or in `fallback`."""
+        text, query, ranking, guess = self.views(question)
         lang = lang or query.lang or fallback
         ranked = ranking.entries
-        guess = self.guess(text, ranked, query.platforms)
         outcome, shown = choose(ranking, query, guess, self.policy)
         # "Wer bist du?" as a whole is small talk even if its words happen to match an entry;
         # "Hallo, wie lang darf die Notiz sein?" is a question with a greeting in front.
@@ -353,9 +358,7 @@ class AnswerService:
         """The candidates for `question` beside the entries `answered`, as offers for a
         user who found the answer did not fit ("Passt nicht?"): the best few that reach
         the offer threshold and are about a platform the question names, if it names one."""
-        text = matched_text(question)
-        query, ranking = self.rank(text)
-        guess = self.guess(text, ranking.entries, query.platforms)
+        _, query, ranking, guess = self.views(question)
         ranked = rerank(ranking.entries, guess, self.policy, query)
         rest = [
             s
