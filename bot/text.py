@@ -21,6 +21,12 @@ _CLITIC = re.compile(rf"(?<=[a-z]){_APOSTROPHE}(?:s|re|ve|ll|d|m)\b")
 # (each stays a word of its language, for telling German from English).
 _WIE_VIELE = re.compile(r"\bwie viele?n?\b")
 _HOW_MANY = re.compile(r"\bhow (?:many|much)\b")
+# "How long" before a verb of time asks for a duration ("how long does the restriction
+# last?"), not for a length ("how long can the note be?"); so does "wie lang dauert".
+_HOW_LONG = re.compile(
+    r"\bhow long(?= (?:does|do|did|will|would|until|till|before|should|must|have|has)\b)"
+)
+_WIE_LANG = re.compile(r"\bwie lang(?= (?:dauert|dauern|dauerts|bis|bleibt|gilt|muss)\b)")
 # "Who" opening a sentence asks for people ("Who should I add first?"), and so does "who
 # to" anywhere ("how do I decide who to connect with"); elsewhere it is mostly a relative
 # pronoun ("people who ..."), which says nothing about the topic.
@@ -50,7 +56,9 @@ def fold(text: str) -> str:
     if "viel" in text:
         text = _WIE_VIELE.sub("wieviele", text)
     if "how " in text:
-        text = _HOW_MANY.sub("howmany", text)
+        text = _HOW_LONG.sub("howlong", _HOW_MANY.sub("howmany", text))
+    if "wie lang " in text:
+        text = _WIE_LANG.sub("wie lange", text)
     if "who" in text:
         text = _ASKING_WHO.sub(r"\1\2whom", text)
     return _NON_WORD.sub(" ", text).strip()

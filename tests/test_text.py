@@ -1,5 +1,6 @@
 """Normalisation: what a phone-typed question is reduced to."""
 
+from bot.answering.service import AnswerService
 from bot.text import fold, stem, words
 
 
@@ -70,6 +71,22 @@ def test_how_many_becomes_one_word_in_both_languages() -> None:
         "wieviele einladungen wieviele leuten wieviele"
     )
     assert fold("How many invites, how much") == "howmany invites howmany"
+
+
+def test_how_long_before_a_verb_of_time_asks_for_a_duration_not_a_length() -> None:
+    assert fold("How long does the restriction last?") == "howlong does the restriction last"
+    assert fold("how long until I can invite again") == "howlong until i can invite again"
+    assert fold("How long can the note be?") == "how long can the note be"
+    assert fold("wie lang dauert das") == "wie lange dauert das"
+    assert fold("Wie lang darf die Notiz sein?") == "wie lang darf die notiz sein"
+
+
+def test_duration_words_meet_and_length_words_stay_apart(service: AnswerService) -> None:
+    analyzer = service.matcher.analyzer
+    duration = {"wie lange dauert die sperre", "how long does the restriction last"}
+    assert all("dauer" in analyzer.terms(q) for q in duration)
+    assert "dauer" not in analyzer.terms("wie lang darf die notiz sein")
+    assert "dauer" not in analyzer.terms("LinkedIn zeigt mir dauernd Leute an")
 
 
 def test_who_opening_a_sentence_asks_for_people_a_relative_who_does_not() -> None:
