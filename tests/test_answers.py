@@ -661,6 +661,16 @@ def test_german_compounds_are_not_split_into_english_words(service: AnswerServic
     assert {"branch", "grupp"} <= set(terms("Branchengruppe"))
 
 
+def test_a_compound_splits_even_where_the_stem_cut_its_heads_ending(
+    service: AnswerService,
+) -> None:
+    terms = service.matcher.analyzer.terms
+    # the stem "einladungssperr" has no known head; the word has "einladung" + "sperre"
+    assert terms("Einladungssperre") == terms("Einladungssperren") == ["anfrage", "sperre"]
+    # a head alone does not count: "mitsenden" is no "mits" + "ende"
+    assert "ende" not in terms("mitsenden")
+
+
 def test_a_negated_knowing_means_a_stranger(service: AnswerService) -> None:
     terms = service.matcher.analyzer.terms
     for phrase in (

@@ -285,6 +285,11 @@ class Analyzer:
         # A compound of two known words first, then a typo of a known word, and only then a
         # compound whose head alone is known ("hinzuztfuegen" is a typo, not "...fueg").
         parts = self._split(term)
+        if len(parts) < 2 and term != word:
+            # The stem may have cut the head's own ending ("einladungssperr"): the word
+            # itself splits into two known parts, "einladung" + "sperre".
+            whole = self._split(word)
+            parts = whole if len(whole) > 1 else parts
         if len(parts) > 1:
             return parts
         if len(word) >= _MIN_FUZZY_LEN and not word.isdigit():
