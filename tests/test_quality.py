@@ -103,7 +103,7 @@ DATA = Path(__file__).parent / "data"
         ("dev37_questions.jsonl", 0.50, 0.61, 0.79),
         # phone-typed between appointments (typos, abbreviations, Denglisch, dialect,
         # dictation slips, third person); 28 off-topic near misses; measured once on
-        # 0dc5c99+: fresh 87.5 / 93.8 / 96.4 % (the round's first engine 4eb1d08: the same)
+        # 8272932: fresh 87.5 / 93.8 / 96.4 % (the round's first engine 4eb1d08: the same)
         ("dev38_questions.jsonl", 0.81, 0.87, 0.89),
     ],
 )
