@@ -661,6 +661,17 @@ def test_german_compounds_are_not_split_into_english_words(service: AnswerServic
     assert {"branch", "grupp"} <= set(terms("Branchengruppe"))
 
 
+def test_the_platform_compared_with_is_not_the_one_asked_about(service: AnswerService) -> None:
+    query = service.matcher.query
+    assert query("Kann man bei LinkedIn auch mit Text ablehnen, so wie bei XING?").platforms == {
+        "linkedin"
+    }
+    assert query("xing button to add someone? theres no connect like on li").platforms == {"xing"}
+    # both named as equals stay both; a comparison alone keeps its platform
+    assert query("xing oder linkedin zum vernetzen?").platforms == {"xing", "linkedin"}
+    assert query("geht das wie bei xing?").platforms == {"xing"}
+
+
 def test_a_compound_splits_even_where_the_stem_cut_its_heads_ending(
     service: AnswerService,
 ) -> None:

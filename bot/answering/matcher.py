@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,10 @@ UNKNOWN = "?"  # prefix of a term the knowledge base has never seen
 _MIN_FUZZY_LEN = 4
 _SHORT_WORD = 6
 _MIN_PART = 4
+# A platform named as the one compared with ("wie bei XING", "like on LinkedIn").
+_COMPARED_WITH = re.compile(
+    r"\b(?:(?:wie|als) (?:bei|auf|in)|like (?:on|in)) (xing|linkedin|li|xi)\b"
+)
 _MAX_ANALYSED = 50_000  # remembered word analyses (a few MB at most)
 
 
@@ -442,6 +447,12 @@ class Matcher:
                 weight = self._idf.get(term, 0.0)
             terms[term] = max(weight, terms.get(term, 0.0))
         platforms = frozenset(term for term in terms if term in PLATFORMS)
+        if len(platforms) > 1:
+            # "Kann man bei LinkedIn auch ablehnen, so wie bei XING?": the platform compared
+            # with is not the one asked about.
+            compared = {self.analyzer.term(m.group(1)) for m in _COMPARED_WITH.finditer(fold(text))}
+            if platforms - compared:
+                platforms = platforms - compared
         return Query(text, terms, platforms, lang)
 
     def rank(self, query: Query, limit: int = 5) -> list[Scored]:
