@@ -633,6 +633,7 @@ class Coach:
                 for d in stats.per_day
             ),
             decline_rate="–" if rate is None else f"{100 * rate:.0f} %",
+            wrong=stats.wrong_week,
             unanswered=unanswered or self._ui(lang, "stats_none"),
             set_aside=await self.store.inbox.set_aside_since(now - timedelta(days=7)),
         )

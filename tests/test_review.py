@@ -72,6 +72,7 @@ async def test_an_answer_marked_not_fitting_is_reviewed_with_what_was_tapped(
     }
     stats = await coach.store.questions.stats(clock(), clock().replace(hour=0))
     assert stats.unanswered == [("wie lang darf die linkedin-notiz sein?", 1)]
+    assert stats.wrong_week == 1
 
 
 async def test_not_fitting_without_a_recent_question_offers_the_topics(

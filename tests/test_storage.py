@@ -80,6 +80,7 @@ async def test_stats_count_today_week_and_unanswered(store: Storage) -> None:
     assert stats.per_day[-1].day == now.date().isoformat()
     assert stats.unanswered == [("aktien?", 2)]
     assert stats.decline_rate_week is not None and round(stats.decline_rate_week, 2) == 0.67
+    assert stats.wrong_week == 0
 
 
 async def test_a_guided_step_rolled_back_is_forgotten_too(store: Storage) -> None:

@@ -259,6 +259,7 @@ async def test_admin_stats(app: App, updates: UpdateFactory, request_fake: Offli
     assert "27.11. 3 Fragen: 33 % · 33 % · 33 %" in text
     assert "Ablehnungsquote (7 Tage): 33 %" in text and "1× wo kann ich aktien kaufen?" in text
     assert "1× linkedin" in text, "clarified questions count as unanswered too"
+    assert "Antworten mit „Passt nicht?“ (7 Tage): 0" in text
 
 
 @pytest.mark.parametrize(

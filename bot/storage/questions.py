@@ -43,6 +43,7 @@ class Stats(BaseModel):
     questions_today: int
     questions_week: int
     decline_rate_week: float | None
+    wrong_week: int  # answers the user marked as not fitting ("Passt nicht?")
     unanswered: list[tuple[str, int]]
 
 
@@ -128,10 +129,12 @@ class QuestionLog:
             name = field.get(outcome, "answered")
             setattr(per_day[day], name, getattr(per_day[day], name) + n)
         users = (await self.db.row("SELECT COUNT(*) FROM users") or [0])[0]
-        week, declined = await self.db.row(
-            "SELECT COUNT(*), SUM(outcome = 'decline') FROM question_log WHERE asked_at >= ?",
+        week, declined, wrong = await self.db.row(
+            """SELECT COUNT(*), SUM(outcome = 'decline'),
+                      SUM(outcome = 'answer' AND feedback IS NOT NULL)
+               FROM question_log WHERE asked_at >= ?""",
             (week_ago,),
-        ) or (0, 0)
+        ) or (0, 0, 0)
         rows = await self.db.rows(
             """SELECT lower(text) AS question, COUNT(*) AS times FROM question_log
                WHERE (outcome IN ('decline', 'clarify') OR feedback IS NOT NULL)
@@ -146,6 +149,7 @@ class QuestionLog:
             questions_today=per_day[-1].total,
             questions_week=week,
             decline_rate_week=(declined or 0) / week if week else None,
+            wrong_week=wrong or 0,
             unanswered=unanswered,
         )
 
