@@ -58,6 +58,12 @@ def test_conversation_survives_restart_and_flood_control(api: FakeBotAPI, tmp_pa
         mark = api.mark()
         api.press(buttons_of(answer)[0]["callback_data"], message_id=1003)
         api.wait_for(lambda c: c.method == "editMessageText", after=mark)
+        # "Passt nicht?" beside it: noted, and the other candidates offered.
+        assert buttons_of(answer)[1]["text"] == "Passt nicht?"
+        mark = api.mark()
+        api.press(buttons_of(answer)[1]["callback_data"], message_id=1003)
+        others = api.wait_for(lambda c: "nicht gepasst" in text_of(c), after=mark)
+        assert buttons_of(others)[-1]["text"] == "Nichts davon"
 
         # Flood control: Telegram answers 429 with retry_after; the message still arrives.
         api.fail("sendMessage", 429, "Too Many Requests: retry after 1")
