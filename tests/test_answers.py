@@ -89,6 +89,8 @@ def test_english_questions_are_answered_in_english(
         "Tell me about the weather",
         "qwertzuiop",
         "Wie wird das Wetter morgen?",
+        # how the platforms pick their suggestions is not in the article
+        "Warum schlägt mir XING ständig irgendwelche Leute vor?",
     ],
 )
 def test_off_topic_is_declined_kindly_with_topics(service: AnswerService, question: str) -> None:
