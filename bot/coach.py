@@ -661,11 +661,15 @@ class Coach:
             return Reply((Block(self._ui(lang, "none_noted")),), self.answers.main_buttons(lang))
         if kind is ActionKind.WRONG:
             return await self._wrong(user, lang, action.arg)
-        if kind is ActionKind.MORE:
+        if kind in (ActionKind.MORE, ActionKind.MORE_ASKED):
             shown = [self.kb.entry(ref) for ref in action.arg.split(".")]
             if not shown or None in shown:
                 return Reply((), notice=self._ui(lang, "stale_button"))
-            return self.answers.entries_reply(lang, [e for e in shown if e], full=True)
+            entries = [e for e in shown if e]
+            details = self.answers.entries_reply(lang, entries, full=True)
+            if kind is ActionKind.MORE_ASKED:
+                return self.answers.with_wrong_button(lang, details, entries)
+            return details
         if kind is ActionKind.COMPARE:
             return self.compare_topic(lang, action.arg)
         if kind is ActionKind.COMPARE_MENU:

@@ -17,6 +17,7 @@ class ActionKind(StrEnum):
     NONE = "n"  # "Nichts davon": none of the offers fitted; recorded as a miss
     WRONG = "w"  # "Passt nicht?" under an answer ("<id>.<id>"): recorded, the others offered
     MORE = "m"  # the details of the entries shown ("<id>,<id>"), edited in place
+    MORE_ASKED = "ma"  # the same for an answer to a question: "Passt nicht?" stays
     COMPARE = "c"  # show a compare topic
     COMPARE_MENU = "cm"
     TOPICS = "t"

@@ -158,6 +158,11 @@ async def test_an_answer_that_did_not_fit_offers_the_other_candidates(
     assert "300 Zeichen" in answer.params["text"]
     first_row = [b["text"] for b in _markup(answer.params)[0]]
     assert first_row == ["Mehr dazu", "Passt nicht?"], "beside the details, on one row"
+    await _send(app, updates.press(_markup(answer.params)[0][0]["callback_data"]))
+    details = request_fake.sent("editMessageText")[-1]
+    assert len(details.params["text"]) > len(answer.params["text"])
+    labels = [b["text"] for row in _markup(details.params) for b in row]
+    assert "Passt nicht?" in labels and "Mehr dazu" not in labels, "it stays with the details"
     wrong = _markup(answer.params)[0][1]
     await _send(app, updates.press(wrong["callback_data"]))
     reply = request_fake.sent()[-1]

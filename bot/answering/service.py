@@ -340,7 +340,7 @@ class AnswerService:
         offers: tuple[Scored, ...] = ()
         if outcome == "answer":
             entries = [s.entry for s in shown]
-            reply = self._with_wrong_button(lang, self.entries_reply(lang, entries), entries)
+            reply = self.with_wrong_button(lang, self.entries_reply(lang, entries), entries)
         elif outcome == "clarify":
             offers = tuple(shown)
             reply = self._clarify_reply(lang, offers)
@@ -376,8 +376,9 @@ class AnswerService:
             return Reply((Block(ui.get(lang, "wrong_offers")),), self._offer_buttons(lang, offers))
         return Reply((Block(ui.get(lang, "wrong_noted")),), self.main_buttons(lang))
 
-    def _with_wrong_button(self, lang: Lang, reply: Reply, entries: Sequence[Entry]) -> Reply:
-        """An answer to a question gets "Passt nicht?", beside "Mehr dazu" if it has that.
+    def with_wrong_button(self, lang: Lang, reply: Reply, entries: Sequence[Entry]) -> Reply:
+        """An answer to a question gets "Passt nicht?", beside "Mehr dazu" if it has that,
+        and keeps it when "Mehr dazu" shows the details.
 
         Only answers to free text: an entry the user picked from a button is what they
         asked for. The button names the answered entries, so a press finds the question.
@@ -386,7 +387,8 @@ class AnswerService:
         wrong = Button(self.kb.ui.get(lang, "button_wrong"), Action(ActionKind.WRONG, ids))
         rows = list(reply.buttons)
         if rows and len(rows[0]) == 1 and rows[0][0].action.kind is ActionKind.MORE:
-            rows[0] = (rows[0][0], wrong)
+            more = rows[0][0]
+            rows[0] = (Button(more.label, Action(ActionKind.MORE_ASKED, more.action.arg)), wrong)
         else:
             rows.append((wrong,))
         return replace(reply, buttons=tuple(rows))
