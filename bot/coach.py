@@ -425,14 +425,15 @@ class Coach:
         """ "Passt nicht?" under an answer: the question is marked as answered wrongly (for
         `bot review`), and its other candidates are offered; a tap on one is recorded as
         with any offer. Without a logged question (a shared sender's, or over an hour old)
-        the topics are offered instead."""
+        the entries the answer links to are offered instead."""
         answered = arg.split(".")
         if not arg or any(self.kb.entry(ref) is None for ref in answered):
             return Reply((), notice=self._ui(lang, "stale_button"))
         since = self.clock() - FEEDBACK_WINDOW
         question = await self.store.questions.mark_wrong(user.id, answered, since)
-        offers = self.answers.others(question, answered) if question is not None else []
-        return self.answers.wrong_reply(lang, offers)
+        if question is None:
+            return self.answers.wrong_reply(lang, self.answers.neighbours(answered))
+        return self.answers.wrong_reply(lang, self.answers.others(question, answered))
 
     async def _log_question(self, user: UserRef, text: str, answer: Answer) -> None:
         match = answer.match

@@ -75,7 +75,7 @@ async def test_an_answer_marked_not_fitting_is_reviewed_with_what_was_tapped(
     assert stats.wrong_week == 1
 
 
-async def test_not_fitting_without_a_recent_question_offers_the_topics(
+async def test_not_fitting_without_a_recent_question_offers_what_the_answer_links_to(
     coach: Coach, store: Storage, clock: FakeClock
 ) -> None:
     reply = await coach.question(ERIKA, "Wie lang darf die LinkedIn-Notiz sein?")
@@ -83,7 +83,11 @@ async def test_not_fitting_without_a_recent_question_offers_the_topics(
     clock.advance(hours=2)  # the question is too old to attach feedback to
     late = await coach.press(ERIKA, wrong.action)
     assert "nicht gepasst" in late.blocks[0].text
-    assert [b.action.kind for b in late.buttons[0]] == [ActionKind.TOPICS, ActionKind.COMPARE_MENU]
+    answered = coach.kb.entry("li-note")
+    assert answered is not None
+    related = answered.related
+    offered = [row[0].action for row in late.buttons]
+    assert [a.arg for a in offered[:-1]] == related[:3] and offered[-1].kind is ActionKind.NONE
     assert (await store.questions.unanswered(clock() - timedelta(days=1))) == []
     forged = await coach.press(ERIKA, Action(ActionKind.WRONG, "no-such-entry"))
     assert forged.notice and not forged.blocks

@@ -369,6 +369,20 @@ class AnswerService:
         ]
         return rest[: self.policy.max_offers]
 
+    def neighbours(self, answered: Sequence[str]) -> list[Scored]:
+        """Offers for "Passt nicht?" when the question itself is gone (not logged, or over
+        an hour old): the entries the answered ones link to, in their order."""
+        seen = set(answered)
+        found: list[Scored] = []
+        for ref in answered:
+            entry = self.kb.entry(ref)
+            for other in entry.related if entry is not None else ():
+                related = self.kb.entry(other)
+                if related is not None and other not in seen:
+                    seen.add(other)
+                    found.append(Scored(related, 0.0))
+        return found[: self.policy.max_offers]
+
     def wrong_reply(self, lang: Lang, offers: Sequence[Scored]) -> Reply:
         """After "Passt nicht?": noted, and the other candidates, or the topics."""
         ui = self.kb.ui
