@@ -360,14 +360,8 @@ class AnswerService:
         the offer threshold and are about a platform the question names, if it names one."""
         _, query, ranking, guess = self.views(question)
         ranked = rerank(ranking.entries, guess, self.policy, query)
-        rest = [
-            s
-            for s in ranked
-            if s.entry.id not in answered
-            and s.score >= self.policy.offer
-            and query.fits(s.entry.platforms)
-        ]
-        return rest[: self.policy.max_offers]
+        rest = [s for s in ranked if s.entry.id not in answered and query.fits(s.entry.platforms)]
+        return _offers(rest, self.policy)
 
     def neighbours(self, answered: Sequence[str]) -> list[Scored]:
         """Offers for "Passt nicht?" when the question itself is gone (not logged, or over
