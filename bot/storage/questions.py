@@ -14,6 +14,9 @@ from bot.storage.database import Database, epoch
 # The feedback of a question whose answer the user found did not fit ("Passt nicht?");
 # an offer tapped afterwards replaces it with that entry's id, "Nichts davon" with "none".
 WRONG = "wrong"
+# The questions the bot did not settle: asked back, declined, or given feedback on (only
+# unsure, declined and "Passt nicht?" answers get any).
+_UNSETTLED = "(outcome IN ('clarify', 'decline') OR feedback IS NOT NULL)"
 
 
 class DayCounts(BaseModel):
@@ -73,10 +76,9 @@ class QuestionLog:
         """Attach `feedback` to the user's latest unsure or declined question after `since`,
         or to an answered one the user marked as not fitting ("Passt nicht?")."""
         rows = await self.db.write(
-            """UPDATE question_log SET feedback = ? WHERE id = (
+            f"""UPDATE question_log SET feedback = ? WHERE id = (
                    SELECT id FROM question_log WHERE user_id = ? AND asked_at >= ?
-                   AND (outcome IN ('clarify', 'decline') OR feedback IS NOT NULL)
-                   ORDER BY id DESC LIMIT 1)
+                   AND {_UNSETTLED} ORDER BY id DESC LIMIT 1)
                RETURNING id""",
             (feedback, user_id, epoch(since)),
         )
@@ -89,12 +91,12 @@ class QuestionLog:
         as answered wrongly ("Passt nicht?"); its text, or None if there is none."""
         marks = ", ".join("?" for _ in entry_ids)
         rows = await self.db.write(
-            f"""UPDATE question_log SET feedback = '{WRONG}' WHERE id = (
+            f"""UPDATE question_log SET feedback = ? WHERE id = (
                    SELECT id FROM question_log WHERE user_id = ? AND asked_at >= ?
                    AND outcome = 'answer' AND entry_id IN ({marks})
                    ORDER BY id DESC LIMIT 1)
                RETURNING text""",
-            (user_id, epoch(since), *entry_ids),
+            (WRONG, user_id, epoch(since), *entry_ids),
         )
         return str(rows[0][0]) if rows else None
 
@@ -102,8 +104,8 @@ class QuestionLog:
         """Questions declined or clarified since `since`, and those the user gave feedback
         on: an offer refused ("Nichts davon") or an answer that did not fit."""
         rows = await self.db.rows(
-            """SELECT text, lang, outcome, entry_id, feedback FROM question_log
-               WHERE asked_at >= ? AND (outcome IN ('decline', 'clarify') OR feedback IS NOT NULL)
+            f"""SELECT text, lang, outcome, entry_id, feedback FROM question_log
+               WHERE asked_at >= ? AND {_UNSETTLED}
                ORDER BY id""",
             (epoch(since),),
         )
@@ -136,9 +138,8 @@ class QuestionLog:
             (week_ago,),
         ) or (0, 0, 0)
         rows = await self.db.rows(
-            """SELECT lower(text) AS question, COUNT(*) AS times FROM question_log
-               WHERE (outcome IN ('decline', 'clarify') OR feedback IS NOT NULL)
-               AND asked_at >= ?
+            f"""SELECT lower(text) AS question, COUNT(*) AS times FROM question_log
+               WHERE {_UNSETTLED} AND asked_at >= ?
                GROUP BY question ORDER BY times DESC, question LIMIT ?""",
             (week_ago, top),
         )
