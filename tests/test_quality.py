@@ -109,6 +109,10 @@ DATA = Path(__file__).parent / "data"
         # personal blog posts, article headings), with sources; 30 off-topic near misses;
         # measured once on 339afe8: fresh 38.5 / 53.8 / 70.0 % (4eb1d08: the same)
         ("dev39_questions.jsonl", 0.23, 0.38, 0.63),
+        # real web questions from 49 more stored pages (advice columns, reader letters, blog
+        # posts, GitHub issues on unofficial APIs, journalists' questions), with sources; 33
+        # off-topic near misses; measured once on a676226: fresh 40.0 / 70.0 / 72.7 %
+        ("dev40_questions.jsonl", 0.3, 0.6, 0.66),
         # phone-typed (greetings, slang, missing umlauts, third person, the bot asked as an
         # expert, stories first); 30 off-topic near misses in the same words; measured once
         # on a676226: fresh 96.7 / 96.7 / 93.3 %
