@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.answering.evaluation import evaluate, load_cases
+from bot.answering.evaluation import Case, evaluate, load_cases
 from bot.answering.service import AnswerService
 
 DATA = Path(__file__).parent / "data"
@@ -143,3 +143,19 @@ def test_dev_sets_do_not_slip(
     assert report.one_tap_rate >= one_tap, misses
     assert report.decline_rate >= off_topic, misses
     assert report.language_correct >= report.language_labelled - 1
+
+
+def test_eval_counts_a_wrong_answer_that_links_to_the_right_entry(
+    service: AnswerService,
+) -> None:
+    # A phrasing of li-react, whose answer links to li-ignore: judged by li-ignore's title,
+    # the answer is wrong, and the right entry is one of its buttons.
+    asked = "Wie reagiere ich auf eine LinkedIn-Einladung?"
+    answer = service.ask(asked)
+    assert answer.match is not None and answer.match.entry.id == "li-react"
+    linked = Case(q=asked, expect_any=["Kennen Sie diese Person"])
+    unlinked = Case(q=asked, expect_any=["Kontakte im zweiten Grad"])
+    right = Case(q=asked, expect_any=["Auf Einladungen reagieren"])
+    report = evaluate(service, [linked, unlinked, right])
+    assert (report.correct, report.one_tap, report.linked) == (1, 1, 1)
+    assert "the right entry among the answer's buttons: 1" in report.to_text()

@@ -13,6 +13,7 @@ from bot.answering.service import Answer, AnswerService, Policy, choose
 from bot.domain import Lang
 from bot.knowledge import KnowledgeError
 from bot.render import to_plain
+from bot.reply import ActionKind
 from bot.text import fold
 
 SWEEP = tuple(range(30, 81, 5))
@@ -64,6 +65,10 @@ class Report:
     correct: int
     declined: int  # off-topic questions not answered (declined, clarified or small talk)
     one_tap: int  # on-topic questions answered right, or with the right entry offered
+    # On-topic questions answered wrongly whose answer links to the right entry (one of the
+    # answer's own buttons): one tap away too, but not counted in `one_tap`, which counts
+    # only what "Meinten Sie ...?" and a decline offer.
+    linked: int
     outcomes_off_topic: dict[str, int]  # how the off-topic questions were handled
     language_correct: int
     language_labelled: int
@@ -98,6 +103,7 @@ class Report:
             "  (" + ", ".join(f"{k} {v}" for k, v in sorted(self.outcomes_off_topic.items())) + ")",
             f"Right answer within one tap: {self.one_tap}/{self.on_topic} = "
             f"{100 * self.one_tap_rate:.1f} %",
+            f"Answered wrongly, the right entry among the answer's buttons: {self.linked}",
             f"Language detected:  {self.language_correct}/{self.language_labelled}",
             "",
             f"Misses ({len(self.misses)}):" if self.misses else "Misses: none",
@@ -144,9 +150,26 @@ def _offered_right(service: AnswerService, case: Case, answer: Answer) -> bool:
     )
 
 
+def _linked_right(service: AnswerService, case: Case, answer: Answer) -> bool:
+    """A wrong answer's own buttons lead to an entry that satisfies the case."""
+    if answer.outcome != "answer":
+        return False
+    linked = (
+        service.kb.entry(button.action.arg)
+        for row in answer.reply.buttons
+        for button in row
+        if button.action.kind == ActionKind.ENTRY
+    )
+    return any(
+        entry is not None
+        and case.satisfied_by(to_plain(service.entries_reply(answer.lang, [entry])))
+        for entry in linked
+    )
+
+
 def evaluate(service: AnswerService, cases: Sequence[Case]) -> Report:
     """Ask every question once (language detected as in real use) and score the results."""
-    correct = declined = one_tap = language_correct = language_labelled = 0
+    correct = declined = one_tap = linked = language_correct = language_labelled = 0
     outcomes_off_topic: dict[str, int] = {}
     misses = []
     for case in cases:
@@ -155,6 +178,7 @@ def evaluate(service: AnswerService, cases: Sequence[Case]) -> Report:
         if case.on_topic:
             correct += ok
             one_tap += ok or _offered_right(service, case, answer)
+            linked += not ok and _linked_right(service, case, answer)
         else:
             declined += ok
             outcomes_off_topic[answer.outcome] = outcomes_off_topic.get(answer.outcome, 0) + 1
@@ -180,6 +204,7 @@ def evaluate(service: AnswerService, cases: Sequence[Case]) -> Report:
         correct=correct,
         declined=declined,
         one_tap=one_tap,
+        linked=linked,
         outcomes_off_topic=outcomes_off_topic,
         language_correct=language_correct,
         language_labelled=language_labelled,
