@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from bot.answering.service import Answer, AnswerService, Policy, choose
 from bot.domain import Lang
-from bot.knowledge import KnowledgeError
+from bot.knowledge import Entry, KnowledgeError
 from bot.render import to_plain
 from bot.reply import ActionKind
 from bot.text import fold
@@ -142,16 +142,23 @@ def _is_correct(case: Case, answer: Answer) -> bool:
     return answer.outcome == "answer" and case.satisfied_by(to_plain(answer.reply))
 
 
-def _offered_right(service: AnswerService, case: Case, answer: Answer) -> bool:
-    """The right answer is one tap away: one of the offered entries satisfies the case."""
+def _leads_right(
+    service: AnswerService, case: Case, lang: Lang, entries: Iterable[Entry | None]
+) -> bool:
+    """One of `entries`, shown on its own after a tap, satisfies the case."""
     return any(
-        case.satisfied_by(to_plain(service.entries_reply(answer.lang, [offer.entry])))
-        for offer in answer.offers
+        entry is not None and case.satisfied_by(to_plain(service.entries_reply(lang, [entry])))
+        for entry in entries
     )
 
 
+def _offered_right(service: AnswerService, case: Case, answer: Answer) -> bool:
+    """The right answer is one tap away: one of the offered entries satisfies the case."""
+    return _leads_right(service, case, answer.lang, (offer.entry for offer in answer.offers))
+
+
 def _linked_right(service: AnswerService, case: Case, answer: Answer) -> bool:
-    """A wrong answer's own buttons lead to an entry that satisfies the case."""
+    """An answer's own buttons lead to an entry that satisfies the case."""
     if answer.outcome != "answer":
         return False
     linked = (
@@ -160,11 +167,7 @@ def _linked_right(service: AnswerService, case: Case, answer: Answer) -> bool:
         for button in row
         if button.action.kind == ActionKind.ENTRY
     )
-    return any(
-        entry is not None
-        and case.satisfied_by(to_plain(service.entries_reply(answer.lang, [entry])))
-        for entry in linked
-    )
+    return _leads_right(service, case, answer.lang, linked)
 
 
 def evaluate(service: AnswerService, cases: Sequence[Case]) -> Report:
