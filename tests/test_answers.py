@@ -674,6 +674,28 @@ def test_the_platform_compared_with_is_not_the_one_asked_about(service: AnswerSe
     assert query("geht das wie bei xing?").platforms == {"xing"}
 
 
+def test_two_other_things_compared_are_not_xing_against_linkedin(service: AnswerService) -> None:
+    def ranked(question: str) -> list[str]:
+        return [s.entry.id for s in service.rank(question)[1].entries]
+
+    # the things compared are not the platforms: the platform verdict is no candidate
+    for question in (
+        "Unterschied zwischen Gruppen und Events bei XING?",
+        "difference between a note and an InMail on LinkedIn",
+        "Premium vs. Basis auf XING – lohnt sich das?",
+    ):
+        assert service.matcher.query(question).compares_other_things, question
+        assert "verdict" not in ranked(question), question
+    # the platforms themselves compared, on either side or both
+    for question in (
+        "Unterschied zwischen XING und LinkedIn beim Vernetzen?",
+        "Ablehnen bei XING vs. Ignorieren bei LinkedIn",
+        "LinkedIn vs Xing für Freelancer",
+    ):
+        assert not service.matcher.query(question).compares_other_things, question
+    assert ranked("Unterschied zwischen XING und LinkedIn beim Vernetzen?")[0] == "verdict"
+
+
 def test_a_compound_splits_even_where_the_stem_cut_its_heads_ending(
     service: AnswerService,
 ) -> None:

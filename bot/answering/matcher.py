@@ -33,6 +33,16 @@ _MIN_PART = 4
 _COMPARED_WITH = re.compile(
     r"\b(?:(?:wie|als) (?:bei|auf|in)|like (?:on|in)) (xing|linkedin|li|xi)\b"
 )
+# Two things compared ("zwischen Folgen und Vernetzen", "connections vs followers"): when
+# neither is a platform, the comparison is not XING against LinkedIn.
+_BETWEEN = re.compile(r"\b(?:zwischen|between) (\w+(?: \w+){0,3}?) (?:und|and) (\w+(?: \w+){0,2})")
+_VERSUS = re.compile(r"(\w+(?: \w+){0,2}) (?:vs|versus) (\w+(?: \w+){0,2})")
+_COMPARISON_WORDS = (
+    "unterschied unterschiede zwischen vergleich difference differences between vs versus"
+)
+_SIDE_ENDS = frozenset(
+    ["auf", "bei", "in", "im", "an", "am", "von", "fuer", "mit", "on", "at", "of", "for", "with"]
+)
 _MAX_ANALYSED = 50_000  # remembered word analyses (a few MB at most)
 
 
@@ -70,6 +80,9 @@ class Query:
     terms: dict[str, float]
     platforms: frozenset[str]
     lang: Lang | None
+    # Two things compared of which neither is a platform ("Kontakte vs. Verbindungen"):
+    # entries comparing XING with LinkedIn are not what is asked.
+    compares_other_things: bool = False
 
     @property
     def unknown(self) -> list[str]:
@@ -380,6 +393,20 @@ class Matcher:
             term: math.log(1 + total / len(postings)) for term, postings in self._postings.items()
         }
         self._unknown_weight = self.weights.unknown * math.log(1 + total)
+        comparison = {
+            term
+            for lang in LANGS
+            for term in self.analyzer.terms_of(_COMPARISON_WORDS.split(), correct=False, lang=lang)
+        }
+        # Entries that compare the platforms: a comparison word among their keywords.
+        self._comparing = frozenset(
+            number
+            for number, item in enumerate(self._index)
+            if item.entry is not None
+            and not comparison.isdisjoint(
+                self.analyzer.terms_of(words(" ".join(item.entry.keywords)), correct=False)
+            )
+        )
         for item in self._index:
             item.doc_weights = [
                 sum(self._idf.get(term, 0.0) for term in doc) for doc in item.doc_terms
@@ -453,7 +480,25 @@ class Matcher:
             compared = {self.analyzer.term(m.group(1)) for m in _COMPARED_WITH.finditer(fold(text))}
             if platforms - compared:
                 platforms = platforms - compared
-        return Query(text, terms, platforms, lang)
+        other_things = len(platforms) < 2 and self._compares_other_things(text)
+        return Query(text, terms, platforms, lang, other_things)
+
+    def _compares_other_things(self, text: str) -> bool:
+        """Whether the question compares two things of which neither is a platform.
+
+        Each side ends at a preposition: in "zwischen Kontakten und Verbindungen auf
+        LinkedIn" the platform is where the two are, not one of them."""
+        folded = fold(text)
+        sides: list[list[str]] = []
+        for match in _BETWEEN.finditer(folded):
+            sides += [_until_preposition(side.split()) for side in match.groups()]
+        for match in _VERSUS.finditer(folded):
+            left, right = match.group(1).split(), match.group(2).split()
+            sides.append(_until_preposition(left[::-1])[::-1])
+            sides.append(_until_preposition(right))
+        return bool(sides) and not any(
+            self.analyzer.term(word) in PLATFORMS for side in sides for word in side
+        )
 
     def rank(self, query: Query, limit: int = 5) -> list[Scored]:
         """The best-scoring entries for `query`, best first, scores 0..100."""
@@ -468,6 +513,9 @@ class Matcher:
         for term, weight in query.terms.items():
             for number, credit in self._postings.get(term, ()):
                 covered[number] = covered.get(number, 0.0) + weight * credit
+        if query.compares_other_things:
+            for number in self._comparing:
+                covered.pop(number, None)
         if not covered:
             return Ranking([])
         # Out-of-scope topics are indexed after the entries: their numbers start at _scopes.
@@ -596,3 +644,11 @@ class SmalltalkDetector:
             if message <= vocab | self._FILLER and message & vocab:
                 return self._intents[intent_id]
         return None
+
+
+def _until_preposition(side: list[str]) -> list[str]:
+    """The words of one side of a comparison before the first preposition."""
+    for index, word in enumerate(side):
+        if word in _SIDE_ENDS:
+            return side[:index]
+    return side

@@ -457,7 +457,11 @@ class AnswerService:
             sub = self.matcher.query(part)
             if len(sub.terms) < 2:
                 continue
-            sub = replace(sub, platforms=sub.platforms | query.platforms)
+            sub = replace(
+                sub,
+                platforms=sub.platforms | query.platforms,
+                compares_other_things=sub.compares_other_things or query.compares_other_things,
+            )
             candidate = self.matcher.rank_scoped(sub, RANKED)
             for scored in candidate.entries:
                 score = round(scored.score * factor, 1)
