@@ -655,6 +655,16 @@ def test_an_unwanted_request_is_spam_not_a_wish(service: AnswerService) -> None:
     assert terms("unsolicited invites") == terms("ungewollte Einladungen")
 
 
+def test_turning_away_is_declining_and_customising_is_a_note(service: AnswerService) -> None:
+    terms = service.matcher.analyzer.terms
+    assert "ablehnen" in terms("Wann weisen Sie eine Anfrage ab?")
+    assert terms("abgewiesen") == terms("abgelehnt") == ["ablehnen"]
+    assert "ablehnen" not in terms("auf diese Weise")
+    assert terms("customized invitation") == terms("personalized invitation")
+    # "individuell" had split into the head "duell"
+    assert terms("individuelle Einladung") == terms("personalisierte Einladung")
+
+
 def test_german_compounds_are_not_split_into_english_words(service: AnswerService) -> None:
     terms = service.matcher.analyzer.terms
     assert "tell" not in terms("einstellen") and "sent" not in terms("Interessenten")
