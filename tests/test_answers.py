@@ -693,6 +693,8 @@ def test_two_other_things_compared_are_not_xing_against_linkedin(service: Answer
         "Unterschied zwischen Gruppen und Events bei XING?",
         "difference between a note and an InMail on LinkedIn",
         "Premium vs. Basis auf XING – lohnt sich das?",
+        # a thing on a platform is not the platform
+        "LinkedIn-InMail vs. Einladung: was ist besser?",
     ):
         assert service.matcher.query(question).compares_other_things, question
         assert "verdict" not in ranked(question), question

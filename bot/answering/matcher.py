@@ -496,9 +496,13 @@ class Matcher:
             left, right = match.group(1).split(), match.group(2).split()
             sides.append(_until_preposition(left[::-1])[::-1])
             sides.append(_until_preposition(right))
-        return bool(sides) and not any(
-            self.analyzer.term(word) in PLATFORMS for side in sides for word in side
-        )
+        return bool(sides) and not any(self._names_a_platform(side) for side in sides)
+
+    def _names_a_platform(self, side: list[str]) -> bool:
+        """Whether one side of a comparison is a platform: "XING", not "XING ProJobs" nor
+        "LinkedIn InMail", which are things on a platform."""
+        terms = [term for term in map(self.analyzer.term, side) if term is not None]
+        return bool(terms) and all(term in PLATFORMS for term in terms)
 
     def rank(self, query: Query, limit: int = 5) -> list[Scored]:
         """The best-scoring entries for `query`, best first, scores 0..100."""
