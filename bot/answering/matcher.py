@@ -23,7 +23,7 @@ from rapidfuzz.distance import OSA
 from bot.answering.everyday import everyday_words, same_word
 from bot.domain import LANGS, PLATFORMS, Lang
 from bot.knowledge import Entry, Lexicon, OutOfScopeTopic, SmalltalkIntent
-from bot.text import fold, stem, words
+from bot.text import fold, is_word, stem, words
 
 UNKNOWN = "?"  # prefix of a term the knowledge base has never seen
 _MIN_FUZZY_LEN = 4
@@ -464,7 +464,8 @@ class Matcher:
     def query(self, text: str) -> Query:
         """Analyse a question once; the result is scored by `rank`."""
         terms: dict[str, float] = {}
-        folded = words(text)
+        flat = fold(text)
+        folded = [word for word in flat.split() if is_word(word)]  # `words(text)`, folded once
         lang = self.analyzer.detect_language(text, folded)
         for term in self.analyzer.terms_of(folded, lang=lang):
             if term.startswith(UNKNOWN):
@@ -477,18 +478,17 @@ class Matcher:
         if len(platforms) > 1:
             # "Kann man bei LinkedIn auch ablehnen, so wie bei XING?": the platform compared
             # with is not the one asked about.
-            compared = {self.analyzer.term(m.group(1)) for m in _COMPARED_WITH.finditer(fold(text))}
+            compared = {self.analyzer.term(m.group(1)) for m in _COMPARED_WITH.finditer(flat)}
             if platforms - compared:
                 platforms = platforms - compared
-        other_things = len(platforms) < 2 and self._compares_other_things(text)
+        other_things = len(platforms) < 2 and self._compares_other_things(flat)
         return Query(text, terms, platforms, lang, other_things)
 
-    def _compares_other_things(self, text: str) -> bool:
-        """Whether the question compares two things of which neither is a platform.
+    def _compares_other_things(self, folded: str) -> bool:
+        """Whether the (folded) question compares two things of which neither is a platform.
 
         Each side ends at a preposition: in "zwischen Kontakten und Verbindungen auf
         LinkedIn" the platform is where the two are, not one of them."""
-        folded = fold(text)
         sides: list[list[str]] = []
         for match in _BETWEEN.finditer(folded):
             sides += [_until_preposition(side.split()) for side in match.groups()]
