@@ -71,7 +71,12 @@ def is_word(folded: str) -> bool:
 
 def words(text: str) -> list[str]:
     """The folded words of `text`; single letters carry no meaning and are dropped."""
-    return [word for word in fold(text).split() if is_word(word)]
+    return words_of_folded(fold(text))
+
+
+def words_of_folded(folded: str) -> list[str]:
+    """Like `words`, for a text already folded."""
+    return [word for word in folded.split() if is_word(word)]
 
 
 def stem(word: str) -> str:

@@ -23,7 +23,7 @@ from rapidfuzz.distance import OSA
 from bot.answering.everyday import everyday_words, same_word
 from bot.domain import LANGS, PLATFORMS, Lang
 from bot.knowledge import Entry, Lexicon, OutOfScopeTopic, SmalltalkIntent
-from bot.text import fold, is_word, stem, words
+from bot.text import fold, stem, words, words_of_folded
 
 UNKNOWN = "?"  # prefix of a term the knowledge base has never seen
 _MIN_FUZZY_LEN = 4
@@ -465,7 +465,7 @@ class Matcher:
         """Analyse a question once; the result is scored by `rank`."""
         terms: dict[str, float] = {}
         flat = fold(text)
-        folded = [word for word in flat.split() if is_word(word)]  # `words(text)`, folded once
+        folded = words_of_folded(flat)
         lang = self.analyzer.detect_language(text, folded)
         for term in self.analyzer.terms_of(folded, lang=lang):
             if term.startswith(UNKNOWN):
