@@ -19,9 +19,16 @@ from bot.storage import Storage
 from bot.telegram.app import build_application, send_outgoing
 from bot.telegram.throttle import FloodGuard
 from tests.fake_bot_api import FakeBotAPI
+from tests.no_internet import refuse_internet
 from tests.offline import TOKEN, OfflineRequest, UpdateFactory
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reaches the internet (see tests/no_internet.py)."""
+    refuse_internet(monkeypatch)
 
 
 class FakeClock:
