@@ -853,3 +853,12 @@ def test_we_and_dictated_punctuation_carry_no_topic(service: AnswerService) -> N
     # dictation writes punctuation out; "komma" had been corrected into "kommt"
     assert terms("job ding komma stimmt das fragezeichen") == terms("job ding stimmt das")
     assert terms("is that true comma") == terms("is that true")
+
+
+def test_dialect_greetings_and_fillers_carry_no_topic(service: AnswerService) -> None:
+    def weighed(text: str) -> dict[str, float]:
+        terms = service.matcher.query(text).terms
+        return {term: weight for term, weight in terms.items() if weight > 0}
+
+    assert weighed("Grüezi mitenand, Kontaktaafrag") == weighed("Kontaktaafrag")
+    assert weighed("Griaß Gott, wia vui Leit san auf XING") == weighed("auf XING")
