@@ -853,6 +853,7 @@ def test_we_and_dictated_punctuation_carry_no_topic(service: AnswerService) -> N
     # dictation writes punctuation out; "komma" had been corrected into "kommt"
     assert terms("job ding komma stimmt das fragezeichen") == terms("job ding stimmt das")
     assert terms("is that true comma") == terms("is that true")
+    assert terms("ähm steht da drin vllt was") == terms("steht da was")
 
 
 def test_dialect_greetings_and_fillers_carry_no_topic(service: AnswerService) -> None:
