@@ -13,6 +13,7 @@ from bot.answering.service import (
     Policy,
     choose,
     decide,
+    message_parts,
     rerank,
     second_opinion,
 )
@@ -863,3 +864,22 @@ def test_dialect_greetings_and_fillers_carry_no_topic(service: AnswerService) ->
 
     assert weighed("Grüezi mitenand, Kontaktaafrag") == weighed("Kontaktaafrag")
     assert weighed("Griaß Gott, wia vui Leit san auf XING") == weighed("auf XING")
+
+
+def test_a_heading_before_a_colon_names_the_subject_not_the_question(
+    service: AnswerService,
+) -> None:
+    assert message_parts("LinkedIn-Einladungen: Wie plane ich Beiträge? Danke (vorab)") == [
+        ("LinkedIn-Einladungen", True),
+        ("Wie plane ich Beiträge?", False),
+        ("Danke ", False),
+        ("vorab", False),
+    ]
+    # The heading alone fits the entry on responding to invitations fully; the question
+    # after it is about planning posts, which the bot does not cover.
+    asked = "LinkedIn-Einladungen: wie plane ich meine Beiträge für nächste Woche?"
+    _, ranking = service.rank(asked)
+    assert ranking.entries[0].score < service.policy.answer
+    assert service.ask(asked).outcome == "decline"
+    # A heading still counts, a little: alone, it is the whole message
+    assert service.ask("LinkedIn-Einladungen").outcome == "answer"
