@@ -683,6 +683,11 @@ def test_the_platform_compared_with_is_not_the_one_asked_about(service: AnswerSe
     # both named as equals stay both; a comparison alone keeps its platform
     assert query("xing oder linkedin zum vernetzen?").platforms == {"xing", "linkedin"}
     assert query("geht das wie bei xing?").platforms == {"xing"}
+    # nor does the platform compared with count as a word of the question
+    compared = query("Kann man bei LinkedIn auch mit Text ablehnen, so wie bei XING?")
+    assert compared.terms["xing"] == 0.0 and compared.terms["linkedin"] > 0
+    top = service.rank("Kann man bei LinkedIn auch mit Text ablehnen, so wie bei XING?")
+    assert "li-react" in [s.entry.id for s in top[1].entries[:3]]
 
 
 def test_two_other_things_compared_are_not_xing_against_linkedin(service: AnswerService) -> None:

@@ -480,6 +480,9 @@ class Matcher:
             # with is not the one asked about.
             compared = {self.analyzer.term(m.group(1)) for m in _COMPARED_WITH.finditer(flat)}
             if platforms - compared:
+                # ... nor is it a word of the question: XING's entries do not fit it better
+                for platform in platforms & compared:
+                    terms[platform] = 0.0
                 platforms = platforms - compared
         other_things = len(platforms) < 2 and self._compares_other_things(flat)
         return Query(text, terms, platforms, lang, other_things)
