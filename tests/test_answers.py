@@ -856,6 +856,9 @@ def test_we_and_dictated_punctuation_carry_no_topic(service: AnswerService) -> N
     terms = service.matcher.analyzer.terms
     # "wir" had been a rare term of its own, shared with a few phrasings by chance
     assert terms("Wir sind ein kleines Team") == terms("Sind ein kleines Team")
+    assert terms("Darf ich Ihnen zwar eine Anfrage sowie eine Nachricht senden") == terms(
+        "Darf ich eine Anfrage eine Nachricht senden"
+    )
     # dictation writes punctuation out; "komma" had been corrected into "kommt"
     assert terms("job ding komma stimmt das fragezeichen") == terms("job ding stimmt das")
     assert terms("is that true comma") == terms("is that true")
