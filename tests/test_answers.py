@@ -874,14 +874,14 @@ def test_dialect_greetings_and_fillers_carry_no_topic(service: AnswerService) ->
     assert weighed("Griaß Gott, wia vui Leit san auf XING") == weighed("auf XING")
 
 
-def test_a_heading_before_a_colon_names_the_subject_not_the_question(
+def test_a_heading_or_an_aside_names_the_subject_not_the_question(
     service: AnswerService,
 ) -> None:
     assert message_parts("LinkedIn-Einladungen: Wie plane ich Beiträge? Danke (vorab)") == [
         ("LinkedIn-Einladungen", True),
         ("Wie plane ich Beiträge?", False),
         ("Danke ", False),
-        ("vorab", False),
+        ("vorab", True),
     ]
     # The heading alone fits the entry on responding to invitations fully; the question
     # after it is about planning posts, which the bot does not cover.

@@ -53,12 +53,14 @@ class Policy:
     margin: float = 2.0  # a runner-up closer than this makes the answer ambiguous
     twin_margin: float = 12.0  # twins this close are answered together if no platform is named
     part_factor: float = 0.9  # a sentence of a longer message scores this share of its own
-    # ... and a part before a colon this share: a heading or a frame ("LinkedIn Invitations:
-    # Personalizing is optional?", "Kollegin fragt: ...") names the subject, not the question,
-    # and its two or three words fit many entries and topics fully. Below 0.4, a heading
-    # alone never reaches the answer threshold. Chosen on all sets: 0.35 to 0.45 is one
-    # plateau (+2 to +3 right answers, +2 off-topic declined, nothing lost); at 0.3 and
-    # below, headings that carry the question ("XING oder LinkedIn: ...") are lost.
+    # ... and a part before a colon or in parentheses this share: a heading, a frame or an
+    # aside ("LinkedIn Invitations: Personalizing is optional?", "Kollegin fragt: ...",
+    # "A client of mine (IT consultant, ...) asked") names the subject or who asks, not the
+    # question, and its two or three words fit many entries and topics fully. Below 0.4,
+    # such a part alone never reaches the answer threshold. Chosen on all sets: 0.35 to 0.45
+    # is one plateau for headings (+2 to +3 right answers, +2 off-topic declined, nothing
+    # lost; asides +1 more); at 0.3 and below, headings that carry the question ("XING oder
+    # LinkedIn: ...") are lost.
     heading_factor: float = 0.35
     # An out-of-scope topic scoring more than this above the best entry means "not covered".
     scope_margin: float = 0.0
@@ -126,13 +128,16 @@ def matched_text(message: str) -> str:
 
 
 def message_parts(text: str) -> list[tuple[str, bool]]:
-    """A message's parts, each with whether it is a heading (followed by a colon)."""
+    """A message's parts, each with whether it frames the question rather than asks it: a
+    heading before a colon, or an aside in parentheses."""
     pieces = _PARTS.split(text)  # parts and, between them, the separators (one group)
     found: list[tuple[str, bool]] = []
     for index in range(0, len(pieces), 2):
         if pieces[index].strip():
+            before = pieces[index - 1] if index > 0 else ""
             after = pieces[index + 1] if index + 1 < len(pieces) else ""
-            found.append((pieces[index], after.startswith(":")))
+            aside = before == "(" and after == ")"
+            found.append((pieces[index], after.startswith(":") or aside))
     return found
 
 
@@ -470,8 +475,8 @@ class AnswerService:
         # Each entry keeps its best score, from the whole message or from one of its parts.
         best = {s.entry.id: s for s in ranking.entries}
         outside, outside_id = ranking.out_of_scope, ranking.out_of_scope_id
-        for part, heading in parts:
-            factor = self.policy.heading_factor if heading else self.policy.part_factor
+        for part, framing in parts:
+            factor = self.policy.heading_factor if framing else self.policy.part_factor
             sub = self.matcher.query(part)
             if len(sub.terms) < 2:
                 continue
