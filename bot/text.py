@@ -37,6 +37,39 @@ _SUFFIXES = ("ungen", "ung", "ing", "ern", "en", "er", "ed", "es", "e", "n", "s"
 _MIN_STEM = 4
 
 
+# Dictation writes numbers out ("dreihundert Zeichen", "hundertzwanzig Anfragen"); the
+# knowledge base has them as figures. German hundreds are one word: read them as a figure.
+_UNITS = dict(ein=1, eins=1, zwei=2, drei=3, vier=4, fuenf=5, sechs=6, sieben=7, acht=8, neun=9)
+_TEENS = dict(
+    zehn=10, elf=11, zwoelf=12, dreizehn=13, vierzehn=14, fuenfzehn=15, sechzehn=16,
+    siebzehn=17, achtzehn=18, neunzehn=19,
+)  # fmt: skip
+_TENS = dict(
+    zwanzig=20, dreissig=30, vierzig=40, fuenfzig=50, sechzig=60, siebzig=70, achtzig=80,
+    neunzig=90,
+)  # fmt: skip
+_HUNDREDS = re.compile(r"\b(" + "|".join(_UNITS) + r")?hundert(?:und)?([a-z]*)\b")
+
+
+def _below_hundred(word: str) -> int | None:
+    if not word:
+        return 0
+    for table in (_UNITS, _TEENS, _TENS):
+        if word in table:
+            return table[word]
+    for unit, value in _UNITS.items():
+        if word.startswith(unit + "und") and word[len(unit) + 3 :] in _TENS:
+            return value + _TENS[word[len(unit) + 3 :]]
+    return None
+
+
+def _hundreds_as_figure(match: re.Match[str]) -> str:
+    rest = _below_hundred(match.group(2))
+    if rest is None:
+        return match.group(0)
+    return str(100 * _UNITS.get(match.group(1) or "ein", 1) + rest)
+
+
 def _spell_out_not(match: re.Match[str]) -> str:
     verb = match.group(1)
     return _IRREGULAR_NOT.get(verb, verb) + " not"
@@ -53,6 +86,8 @@ def fold(text: str) -> str:
     text = _EMAIL.sub("email", text)
     # Most texts hold none of these; the cheap test spares the knowledge base's many
     # thousand folds at start-up three regular expressions each.
+    if "hundert" in text:
+        text = _HUNDREDS.sub(_hundreds_as_figure, text)
     if "viel" in text:
         text = _WIE_VIELE.sub("wieviele", text)
     if "how " in text:

@@ -96,3 +96,14 @@ def test_who_opening_a_sentence_asks_for_people_a_relative_who_does_not() -> Non
     # "who to ..." asks anywhere in a sentence
     assert fold("how do I decide who to connect with") == "how do i decide whom to connect with"
     assert fold("people who took my advice") == "people who took my advice"
+
+
+def test_dictated_hundreds_become_figures() -> None:
+    assert fold("dreihundert Zeichen") == "300 zeichen"
+    assert fold("hundertzwanzig Anfragen") == "120 anfragen"
+    assert fold("zweihundertfünfundsiebzig") == "275"
+    assert fold("Einhundert") == "100"
+    # words that only contain "hundert" stay words
+    assert fold("Hunderte Anfragen, hundertprozentig, Jahrhundert") == (
+        "hunderte anfragen hundertprozentig jahrhundert"
+    )
