@@ -84,8 +84,8 @@ def fold(text: str) -> str:
         text = unicodedata.normalize("NFKD", text)
         text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = _EMAIL.sub("email", text)
-    # Most texts hold none of these; the cheap test spares the knowledge base's many
-    # thousand folds at start-up three regular expressions each.
+    # Most texts hold none of these; the cheap tests spare the knowledge base's many
+    # thousand folds at start-up a regular expression each.
     if "hundert" in text:
         text = _HUNDREDS.sub(_hundreds_as_figure, text)
     if "viel" in text:

@@ -26,7 +26,8 @@ Outcome = Literal["answer", "clarify", "decline", "smalltalk"]
 MAX_QUESTION_CHARS = 500
 _HEAD_CHARS = 150
 RANKED = 5  # entries kept per ranking: enough for an answer, its twin and three offers
-# Sentence ends, line breaks, dashes and colons between a message's parts.
+# Sentence ends, line breaks, dashes, colons and parentheses between a message's parts; one
+# group, so that splitting keeps the separators (a colon after a part makes it a heading).
 _PARTS = re.compile(r"((?<=[.!?;])\s+|\n+|\s[–-]\s|:\s|\(|\)|\[\.\.\.\])")
 
 
