@@ -67,7 +67,7 @@ def _hundreds_as_figure(match: re.Match[str]) -> str:
     rest = _below_hundred(match.group(2))
     if rest is None:
         return match.group(0)
-    return str(100 * _UNITS.get(match.group(1) or "ein", 1) + rest)
+    return str(100 * _UNITS[match.group(1) or "ein"] + rest)
 
 
 def _spell_out_not(match: re.Match[str]) -> str:
