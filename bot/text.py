@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 _FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "ẞ": "ss"})
 # "E-Mail", "e mail" and "eMail" are one word for users; join them before splitting on "-".
@@ -31,6 +32,22 @@ _WIE_LANG = re.compile(r"\bwie lang(?= (?:dauert|dauern|dauerts|bis|bleibt|gilt|
 # to" anywhere ("how do I decide who to connect with"); elsewhere it is mostly a relative
 # pronoun ("people who ..."), which says nothing about the topic.
 _ASKING_WHO = re.compile(r"(^|[.?!:;]\s*)((?:so|and|but|ok|okay|then)\s+)?who\b|\bwho(?=\s+to\b)")
+# Dictation hears the platforms' names as other words: "linkt in", "link din", "x ing".
+# Where they are also everyday words ("den Link in der Mail", "links in der Ecke", "sing"),
+# only after a preposition or a possessive that makes them a place or an account ("bei
+# links in", "mein sing profil") or before the platform's own things ("sing gruppen").
+_AT = r"\b(bei|auf|ueber|von|mit|mein|meinem|meinen|meine|dein|deinem|ihr|ihrem) "
+_SPOKEN_LINKEDIN = re.compile(rf"\b(?:linkt in|link din|linkd in|linked inn)\b|{_AT}links? in\b")
+_SPOKEN_XING = re.compile(
+    rf"\bx ing\b|{_AT}sing\b|\bsing(?= (?:profil|account|konto|gruppen?|kontakte?|premium)\b)"
+)
+
+
+def _platform(name: str) -> Callable[[re.Match[str]], str]:
+    """A replacement that keeps the preposition or possessive before the spoken name."""
+    return lambda match: (match.group(1) + " " if match.group(1) else "") + name
+
+
 # Light stemming: enough to meet plural, verb and "-ung" forms in both languages, applied
 # identically to questions and knowledge, so the stems need not be real words.
 _SUFFIXES = ("ungen", "ung", "ing", "ern", "en", "er", "ed", "es", "e", "n", "s")
@@ -96,7 +113,11 @@ def fold(text: str) -> str:
         text = _WIE_LANG.sub("wie lange", text)
     if "who" in text:
         text = _ASKING_WHO.sub(r"\1\2whom", text)
-    return _NON_WORD.sub(" ", text).strip()
+    text = _NON_WORD.sub(" ", text).strip()
+    if "in" in text:
+        text = _SPOKEN_LINKEDIN.sub(_platform("linkedin"), text)
+        text = _SPOKEN_XING.sub(_platform("xing"), text)
+    return text
 
 
 def is_word(folded: str) -> bool:

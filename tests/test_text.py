@@ -107,3 +107,18 @@ def test_dictated_hundreds_become_figures() -> None:
     assert fold("Hunderte Anfragen, hundertprozentig, Jahrhundert") == (
         "hunderte anfragen hundertprozentig jahrhundert"
     )
+
+
+def test_dictated_platform_names_become_the_platforms() -> None:
+    assert fold("Linkt in will die Mailadresse") == "linkedin will die mailadresse"
+    assert fold("kann ich bei link din eine notiz") == "kann ich bei linkedin eine notiz"
+    assert fold("wenn ich bei X-ing ablehne") == "wenn ich bei xing ablehne"
+    assert fold("bei links in verschickt") == "bei linkedin verschickt"
+    assert fold("gibt es bei Sing noch Gruppen") == "gibt es bei xing noch gruppen"
+    assert fold("mein Sing Profil") == "mein xing profil"
+
+
+def test_everyday_words_that_sound_like_a_platform_stay_words() -> None:
+    assert fold("den Link in der Mail") == "den link in der mail"
+    assert fold("oben links in der Ecke") == "oben links in der ecke"
+    assert fold("sing along") == "sing along"
