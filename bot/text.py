@@ -9,6 +9,9 @@ from collections.abc import Callable
 _FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "ẞ": "ss"})
 # "E-Mail", "e mail" and "eMail" are one word for users; join them before splitting on "-".
 _EMAIL = re.compile(r"\be[\s\-]?mails?\b")
+# ... and LinkedIn's "InMail" comes out of dictation as "in mail", which no sentence says
+# otherwise ("in der Mail", "in the mail" have an article).
+_INMAIL = re.compile(r"\bin[\s\-]mails?\b")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 # Contractions, with any apostrophe a phone or a web page types: "don't" and "don’t" are
 # "do not", "won't" is "will not", "you're" is "you", "LinkedIn's" is "linkedin", "gibt's"
@@ -100,7 +103,8 @@ def fold(text: str) -> str:
     if not text.isascii():
         text = unicodedata.normalize("NFKD", text)
         text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = _EMAIL.sub("email", text)
+    if "mail" in text:
+        text = _INMAIL.sub("inmail", _EMAIL.sub("email", text))
     # Most texts hold none of these; the cheap tests spare the knowledge base's many
     # thousand folds at start-up a regular expression each.
     if "hundert" in text:

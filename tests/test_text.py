@@ -122,3 +122,9 @@ def test_everyday_words_that_sound_like_a_platform_stay_words() -> None:
     assert fold("den Link in der Mail") == "den link in der mail"
     assert fold("oben links in der Ecke") == "oben links in der ecke"
     assert fold("sing along") == "sing along"
+
+
+def test_dictated_inmail_is_linkedins_inmail_not_an_email() -> None:
+    assert fold("Was kostet so eine In-Mail bei LinkedIn?") == "was kostet so eine inmail bei linkedin"
+    assert fold("in mails") == "inmail"
+    assert fold("steht in der Mail") == "steht in der mail"
