@@ -125,6 +125,8 @@ def test_everyday_words_that_sound_like_a_platform_stay_words() -> None:
 
 
 def test_dictated_inmail_is_linkedins_inmail_not_an_email() -> None:
-    assert fold("Was kostet so eine In-Mail bei LinkedIn?") == "was kostet so eine inmail bei linkedin"
+    assert (
+        fold("Was kostet so eine In-Mail bei LinkedIn?") == "was kostet so eine inmail bei linkedin"
+    )
     assert fold("in mails") == "inmail"
     assert fold("steht in der Mail") == "steht in der mail"
