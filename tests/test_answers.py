@@ -690,6 +690,19 @@ def test_the_platform_compared_with_is_not_the_one_asked_about(service: AnswerSe
     assert "li-react" in [s.entry.id for s in top[1].entries[:3]]
 
 
+@pytest.mark.parametrize("message", ["XING oder LinkedIn?", "linkedin or xing", "LI oder Xing?"])
+def test_the_platforms_set_against_each_other_ask_for_the_verdict(
+    service: AnswerService, message: str
+) -> None:
+    # Nothing but the two platforms and "oder": a comparison, as "XING vs. LinkedIn" is, not
+    # a platform named on its own ("XING?"), which gets "Meinten Sie ...?"
+    answer = service.ask(message)
+    assert answer.outcome == "answer"
+    assert answer.match is not None and answer.match.entry.id == "verdict"
+    # ... while one platform or the other for something else is "either", no comparison
+    assert "vs" not in service.matcher.query("Sieht man bei XING oder LinkedIn, wer ablehnt?").terms
+
+
 def test_two_other_things_compared_are_not_xing_against_linkedin(service: AnswerService) -> None:
     def ranked(question: str) -> list[str]:
         return [s.entry.id for s in service.rank(question)[1].entries]

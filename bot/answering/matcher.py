@@ -35,6 +35,13 @@ _COMPARED_WITH = re.compile(
 )
 # Two things compared ("zwischen Folgen und Vernetzen", "connections vs followers"): when
 # neither is a platform, the comparison is not XING against LinkedIn.
+# Nothing but the two platforms, set against each other with "oder" or "or" ("XING oder
+# LinkedIn?"): as much a comparison as "XING vs. LinkedIn". With other words it is mostly
+# "either" ("Sieht man bei XING oder LinkedIn, wenn ich ablehne?").
+_EITHER_PLATFORM = re.compile(
+    r"\b(?:xing|xi)\s+(?:oder|or)\s+(?:linkedin|linked in|li)\b"
+    r"|\b(?:linkedin|linked in|li)\s+(?:oder|or)\s+(?:xing|xi)\b"
+)
 _BETWEEN = re.compile(r"\b(?:zwischen|between) (\w+(?: \w+){0,3}?) (?:und|and) (\w+(?: \w+){0,2})")
 _VERSUS = re.compile(r"(\w+(?: \w+){0,2}) (?:vs|versus) (\w+(?: \w+){0,2})")
 _COMPARISON_WORDS = (
@@ -484,6 +491,11 @@ class Matcher:
                 for platform in platforms & compared:
                     terms[platform] = 0.0
                 platforms = platforms - compared
+        only_platforms = all(term in PLATFORMS or weight <= 0 for term, weight in terms.items())
+        if len(platforms) > 1 and only_platforms and _EITHER_PLATFORM.search(flat):
+            versus = self.analyzer.term("vs")
+            if versus is not None:
+                terms[versus] = self._idf.get(versus, 0.0)
         other_things = len(platforms) < 2 and self._compares_other_things(flat)
         return Query(text, terms, platforms, lang, other_things)
 
