@@ -118,8 +118,9 @@ def fold(text: str) -> str:
     if "who" in text:
         text = _ASKING_WHO.sub(r"\1\2whom", text)
     text = _NON_WORD.sub(" ", text).strip()
-    if "in" in text:
+    if "link" in text:
         text = _SPOKEN_LINKEDIN.sub(_platform("linkedin"), text)
+    if "x ing" in text or "sing" in text:
         text = _SPOKEN_XING.sub(_platform("xing"), text)
     return text
 

@@ -33,8 +33,6 @@ _MIN_PART = 4
 _COMPARED_WITH = re.compile(
     r"\b(?:(?:wie|als) (?:bei|auf|in)|like (?:on|in)) (xing|linkedin|li|xi)\b"
 )
-# Two things compared ("zwischen Folgen und Vernetzen", "connections vs followers"): when
-# neither is a platform, the comparison is not XING against LinkedIn.
 # Nothing but the two platforms, set against each other with "oder" or "or" ("XING oder
 # LinkedIn?"): as much a comparison as "XING vs. LinkedIn". With other words it is mostly
 # "either" ("Sieht man bei XING oder LinkedIn, wenn ich ablehne?").
@@ -42,6 +40,8 @@ _EITHER_PLATFORM = re.compile(
     r"\b(?:xing|xi)\s+(?:oder|or)\s+(?:linkedin|linked in|li)\b"
     r"|\b(?:linkedin|linked in|li)\s+(?:oder|or)\s+(?:xing|xi)\b"
 )
+# Two things compared ("zwischen Folgen und Vernetzen", "connections vs followers"): when
+# neither is a platform, the comparison is not XING against LinkedIn.
 _BETWEEN = re.compile(r"\b(?:zwischen|between) (\w+(?: \w+){0,3}?) (?:und|and) (\w+(?: \w+){0,2})")
 _VERSUS = re.compile(r"(\w+(?: \w+){0,2}) (?:vs|versus) (\w+(?: \w+){0,2})")
 _COMPARISON_WORDS = (
@@ -79,6 +79,11 @@ class Weights:
     candidates: int = 12
 
 
+def _only_platforms_weigh(terms: Mapping[str, float]) -> bool:
+    """Whether no term but a platform's name carries weight."""
+    return all(term in PLATFORMS or weight <= 0 for term, weight in terms.items())
+
+
 @dataclass(frozen=True)
 class Query:
     """A question reduced to terms, with their weights and the platforms it names."""
@@ -103,7 +108,7 @@ class Query:
     def platform_only(self) -> bool:
         """Nothing but a platform carries weight: "XING?", or "Ist XING tot?" with an
         unknown word too short to be a topic."""
-        return all(term in PLATFORMS or weight <= 0 for term, weight in self.terms.items())
+        return _only_platforms_weigh(self.terms)
 
 
 @dataclass(frozen=True)
@@ -491,8 +496,7 @@ class Matcher:
                 for platform in platforms & compared:
                     terms[platform] = 0.0
                 platforms = platforms - compared
-        only_platforms = all(term in PLATFORMS or weight <= 0 for term, weight in terms.items())
-        if len(platforms) > 1 and only_platforms and _EITHER_PLATFORM.search(flat):
+        if len(platforms) > 1 and _only_platforms_weigh(terms) and _EITHER_PLATFORM.search(flat):
             versus = self.analyzer.term("vs")
             if versus is not None:
                 terms[versus] = self._idf.get(versus, 0.0)
