@@ -51,6 +51,10 @@ def _platform(name: str) -> Callable[[re.Match[str]], str]:
     return lambda match: (match.group(1) + " " if match.group(1) else "") + name
 
 
+_AS_LINKEDIN = _platform("linkedin")
+_AS_XING = _platform("xing")
+
+
 # Light stemming: enough to meet plural, verb and "-ung" forms in both languages, applied
 # identically to questions and knowledge, so the stems need not be real words.
 _SUFFIXES = ("ungen", "ung", "ing", "ern", "en", "er", "ed", "es", "e", "n", "s")
@@ -119,9 +123,9 @@ def fold(text: str) -> str:
         text = _ASKING_WHO.sub(r"\1\2whom", text)
     text = _NON_WORD.sub(" ", text).strip()
     if "link" in text:
-        text = _SPOKEN_LINKEDIN.sub(_platform("linkedin"), text)
+        text = _SPOKEN_LINKEDIN.sub(_AS_LINKEDIN, text)
     if "x ing" in text or "sing" in text:
-        text = _SPOKEN_XING.sub(_platform("xing"), text)
+        text = _SPOKEN_XING.sub(_AS_XING, text)
     return text
 
 

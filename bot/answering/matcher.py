@@ -416,7 +416,7 @@ class Matcher:
             for number, item in enumerate(self._index)
             if item.entry is not None
             and not comparison.isdisjoint(
-                self.analyzer.terms_of(words(" ".join(item.entry.keywords)), correct=False)
+                self.analyzer.terms(" ".join(item.entry.keywords), correct=False)
             )
         )
         for item in self._index:
